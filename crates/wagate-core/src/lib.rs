@@ -1,0 +1,15 @@
+//! Domain types and rules of wagate, free of I/O.
+//!
+//! Everything that crosses a layer boundary is built here: validated ids,
+//! session states, API-key rules, and the [`SessionControl`] interface the
+//! API uses to command the session engine.
+
+pub mod error;
+pub mod ids;
+pub mod keys;
+pub mod session;
+
+pub use error::CoreError;
+pub use ids::{Recipient, SessionId, TenantId};
+pub use keys::{ApiKeyScope, KeyDigest, NewApiKey};
+pub use session::{SessionControl, SessionKey, SessionStatus};

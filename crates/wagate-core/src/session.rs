@@ -1,0 +1,70 @@
+use crate::{CoreError, Recipient, SessionId, TenantId};
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+/// Lifecycle of a WhatsApp session as clients see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionStatus {
+    Disconnected,
+    Connecting,
+    /// Waiting for a phone to scan the QR (or enter the pair code).
+    Qr,
+    Connected,
+    /// The phone unlinked this device; credentials are gone, no reconnects.
+    LoggedOut,
+}
+
+impl SessionStatus {
+    pub const ALL: [SessionStatus; 5] = [
+        SessionStatus::Disconnected,
+        SessionStatus::Connecting,
+        SessionStatus::Qr,
+        SessionStatus::Connected,
+        SessionStatus::LoggedOut,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionStatus::Disconnected => "disconnected",
+            SessionStatus::Connecting => "connecting",
+            SessionStatus::Qr => "qr",
+            SessionStatus::Connected => "connected",
+            SessionStatus::LoggedOut => "logged_out",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        SessionStatus::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+}
+
+/// A session's identity across the whole system: its tenant and its id.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SessionKey {
+    pub tenant: TenantId,
+    pub session: SessionId,
+}
+
+/// What the API asks of the session engine. The engine records state
+/// changes (status, QR, phone, last connected) in the store, so readers go
+/// to the store, not to the engine.
+#[async_trait]
+pub trait SessionControl: Send + Sync {
+    /// Starts (or restarts) the session's connection.
+    async fn connect(&self, key: &SessionKey) -> Result<(), CoreError>;
+    /// Asks WhatsApp for an 8-character pairing code for `phone` (digits).
+    async fn pair_code(&self, key: &SessionKey, phone: &str) -> Result<String, CoreError>;
+    /// Unlinks the device and ends in `logged_out`.
+    async fn logout(&self, key: &SessionKey) -> Result<(), CoreError>;
+    /// Stops the session's task and forgets its WhatsApp state.
+    async fn remove(&self, key: &SessionKey) -> Result<(), CoreError>;
+    /// Sends a text now; returns the WhatsApp message id.
+    /// `CoreError::Unavailable` when the session is not connected.
+    async fn send_text(
+        &self,
+        key: &SessionKey,
+        to: &Recipient,
+        text: &str,
+    ) -> Result<String, CoreError>;
+}
