@@ -12,4 +12,4 @@ pub mod session;
 pub use error::CoreError;
 pub use ids::{Recipient, SessionId, TenantId};
 pub use keys::{ApiKeyScope, KeyDigest, NewApiKey};
-pub use session::{SessionControl, SessionKey, SessionStatus};
+pub use session::{SessionControl, SessionKey, SessionRecords, SessionStatus};

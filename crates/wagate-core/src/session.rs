@@ -68,3 +68,24 @@ pub trait SessionControl: Send + Sync {
         text: &str,
     ) -> Result<String, CoreError>;
 }
+
+/// Where the engine writes what it learns about a session, and reads which
+/// sessions to bring back after a restart. Implemented by the store.
+#[async_trait]
+pub trait SessionRecords: Send + Sync {
+    async fn set_status(&self, key: &SessionKey, status: SessionStatus) -> Result<(), CoreError>;
+    /// The QR string currently shown; `None` clears it.
+    async fn set_qr(&self, key: &SessionKey, qr: Option<&str>) -> Result<(), CoreError>;
+    /// The pairing code currently offered; `None` clears it.
+    async fn set_pair_code(&self, key: &SessionKey, code: Option<&str>) -> Result<(), CoreError>;
+    /// Marks the session connected as `phone` (digits) at `at`.
+    async fn set_connected(
+        &self,
+        key: &SessionKey,
+        phone: &str,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), CoreError>;
+    /// Sessions to start when the process starts: every session that is
+    /// not logged out.
+    async fn sessions_to_restore(&self) -> Result<Vec<SessionKey>, CoreError>;
+}
