@@ -7,9 +7,11 @@
 pub mod error;
 pub mod ids;
 pub mod keys;
+pub mod metrics;
 pub mod session;
 
 pub use error::CoreError;
 pub use ids::{Recipient, SessionId, TenantId};
 pub use keys::{ApiKeyScope, KeyDigest, NewApiKey};
+pub use metrics::{Metrics, MetricsSnapshot};
 pub use session::{SessionControl, SessionKey, SessionRecords, SessionStatus};

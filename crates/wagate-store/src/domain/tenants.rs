@@ -1,0 +1,95 @@
+use super::{Store, conflict_on, internal};
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+use wagate_core::{CoreError, TenantId};
+
+/// Name of the tenant that exists from the first start on; admin actions
+/// that name no tenant act in it.
+pub const DEFAULT_TENANT: &str = "default";
+
+/// An account: owns sessions and API keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tenant {
+    pub id: TenantId,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+}
+
+const TENANT_COLUMNS: &str = "id, name, created_at";
+
+fn tenant_from_row(row: &SqliteRow) -> Result<Tenant, sqlx::Error> {
+    Ok(Tenant {
+        id: TenantId(row.try_get("id")?),
+        name: row.try_get("name")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+impl Store {
+    /// Creates a tenant; a taken name is a `Conflict`.
+    pub async fn create_tenant(&self, name: &str) -> Result<Tenant, CoreError> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 128 {
+            return Err(CoreError::validation("name", "must be 1-128 characters"));
+        }
+        let row = sqlx::query(&format!(
+            "INSERT INTO tenants (name, created_at) VALUES ($1, $2) RETURNING {TENANT_COLUMNS}"
+        ))
+        .bind(name)
+        .bind(Utc::now())
+        .fetch_one(self.pool())
+        .await
+        .map_err(conflict_on(
+            "tenants_name_key",
+            format!("Tenant '{name}' already exists"),
+        ))?;
+        tenant_from_row(&row).map_err(internal)
+    }
+
+    pub async fn tenant(&self, id: TenantId) -> Result<Option<Tenant>, CoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {TENANT_COLUMNS} FROM tenants WHERE id = $1"
+        ))
+        .bind(id.0)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(internal)?;
+        row.as_ref()
+            .map(tenant_from_row)
+            .transpose()
+            .map_err(internal)
+    }
+
+    pub async fn tenants(&self) -> Result<Vec<Tenant>, CoreError> {
+        let rows = sqlx::query(&format!("SELECT {TENANT_COLUMNS} FROM tenants ORDER BY id"))
+            .fetch_all(self.pool())
+            .await
+            .map_err(internal)?;
+        rows.iter()
+            .map(tenant_from_row)
+            .collect::<Result<_, _>>()
+            .map_err(internal)
+    }
+
+    /// The default tenant, created if this is the first start. Safe to call
+    /// from several processes at once: the insert yields to an existing row.
+    pub async fn default_tenant(&self) -> Result<Tenant, CoreError> {
+        sqlx::query(
+            "INSERT INTO tenants (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(DEFAULT_TENANT)
+        .bind(Utc::now())
+        .execute(self.pool())
+        .await
+        .map_err(internal)?;
+        let row = sqlx::query(&format!(
+            "SELECT {TENANT_COLUMNS} FROM tenants WHERE name = $1"
+        ))
+        .bind(DEFAULT_TENANT)
+        .fetch_one(self.pool())
+        .await
+        .map_err(internal)?;
+        tenant_from_row(&row).map_err(internal)
+    }
+}
