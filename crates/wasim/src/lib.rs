@@ -1,1 +1,25 @@
-pub fn hello() {}
+//! wasim: the server side of WhatsApp Web, small enough to read, so the real
+//! whatsapp-rust client runs end to end offline.
+
+pub mod admin;
+mod admin_send;
+mod conn;
+mod content;
+mod dispatch;
+mod faults;
+pub mod handshake;
+mod iq;
+mod keys;
+pub mod media;
+mod media_glue;
+mod nodes;
+mod pair_code;
+mod pairing;
+mod phone;
+mod routing;
+pub mod signal;
+mod usync;
+pub mod wire;
+mod world;
+
+pub use admin::Sim;

@@ -1,0 +1,254 @@
+//! The simulator as a running server: the client socket at `/ws/chat` and
+//! the JSON admin API a test (or a person) uses to act as phones and
+//! contacts and to inject faults.
+
+use crate::media::MediaHost;
+use crate::world::World;
+use axum::Router;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State, WebSocketUpgrade};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get, post};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use tokio::sync::watch;
+
+/// A running simulator. Dropping it stops the server.
+pub struct Sim {
+    addr: SocketAddr,
+    world: Arc<World>,
+    stop: watch::Sender<bool>,
+}
+
+impl Sim {
+    /// Starts on an ephemeral loopback port, with a media host.
+    pub async fn start() -> anyhow::Result<Sim> {
+        Sim::start_on("127.0.0.1:0".parse()?).await
+    }
+
+    pub async fn start_on(addr: SocketAddr) -> anyhow::Result<Sim> {
+        let media = MediaHost::start()?;
+        let world = World::new(Some(media));
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let (stop, mut stopped) = watch::channel(false);
+        let app = router(world.clone());
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = stopped.wait_for(|s| *s).await;
+                })
+                .await;
+        });
+        Ok(Sim { addr, world, stop })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Where clients connect: `ws://127.0.0.1:PORT/ws/chat`.
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}/ws/chat", self.addr)
+    }
+
+    /// Base URL of the admin API.
+    pub fn admin_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The media host, whose certificate clients must trust.
+    pub fn media(&self) -> Arc<MediaHost> {
+        self.world.media.clone().expect("started with a media host")
+    }
+
+    pub fn stop(&self) {
+        let _ = self.stop.send(true);
+        if let Some(m) = &self.world.media {
+            m.shutdown();
+        }
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn router(world: Arc<World>) -> Router {
+    Router::new()
+        .route("/ws/chat", any(ws))
+        .route("/admin/scan", post(scan))
+        .route("/admin/pair-code", post(crate::pair_code::admin_enter_code))
+        .route("/admin/contacts/{phone}/send", post(crate::admin_send::send))
+        .route("/admin/contacts/{phone}/inbox", get(inbox))
+        .route("/admin/contacts/{phone}/receipts", get(receipts))
+        .route("/admin/contacts/{phone}/read", post(crate::admin_send::read))
+        .route("/admin/devices/{phone}/disconnect", post(disconnect))
+        .route("/admin/devices/{phone}/logout", post(logout))
+        .route("/admin/devices/{phone}/stream-error", post(stream_error))
+        .route("/admin/devices/{phone}/conflict", post(conflict))
+        .route("/admin/devices/{phone}/refuse-login", post(refuse_login))
+        .route("/admin/ack-delay", post(ack_delay))
+        .route("/admin/stats", get(stats))
+        .fallback(|| async { AdminError::NotFound("no such admin route".into()) })
+        .with_state(world)
+}
+
+async fn ws(State(world): State<Arc<World>>, upgrade: WebSocketUpgrade) -> Response {
+    upgrade.max_message_size(32 << 20).on_upgrade(move |socket| crate::conn::serve(world, socket))
+}
+
+/// Admin API errors: a status and a JSON body naming the problem.
+#[derive(Debug)]
+pub enum AdminError {
+    BadRequest(String),
+    NotFound(String),
+    TooLarge(String),
+}
+
+impl IntoResponse for AdminError {
+    fn into_response(self) -> Response {
+        let (status, kind, message) = match self {
+            AdminError::BadRequest(m) => (StatusCode::BAD_REQUEST, "Bad Request", m),
+            AdminError::NotFound(m) => (StatusCode::NOT_FOUND, "Not Found", m),
+            AdminError::TooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, "Payload Too Large", m),
+        };
+        (status, Json(json!({"error": kind, "message": message}))).into_response()
+    }
+}
+
+impl From<JsonRejection> for AdminError {
+    fn from(r: JsonRejection) -> Self {
+        match r {
+            JsonRejection::BytesRejection(_) => AdminError::TooLarge(r.body_text()),
+            _ => AdminError::BadRequest(format!("invalid JSON body: {}", r.body_text())),
+        }
+    }
+}
+
+/// Digits only, 7–20 of them: what the simulator accepts as a phone number.
+pub fn phone(raw: &str, field: &str) -> Result<String, AdminError> {
+    let digits = raw.trim_start_matches('+');
+    if (7..=20).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(digits.to_string())
+    } else {
+        Err(AdminError::BadRequest(format!("{field}: '{raw}' is not a phone number (7-20 digits)")))
+    }
+}
+
+#[derive(Deserialize)]
+struct ScanBody {
+    qr: String,
+    phone: String,
+}
+
+async fn scan(State(world): State<Arc<World>>, body: Result<Json<ScanBody>, JsonRejection>) -> Result<Json<Value>, AdminError> {
+    let Json(body) = body?;
+    let phone = phone(&body.phone, "phone")?;
+    match crate::pairing::scan(&world, &body.qr, &phone) {
+        Ok(()) => Ok(Json(json!({"phone": phone, "status": "paired"}))),
+        Err(crate::pairing::PairError::Malformed(m)) => Err(AdminError::BadRequest(format!("qr: {m}"))),
+        Err(crate::pairing::PairError::NoSuchClient) => Err(AdminError::NotFound("no connected client shows that QR".into())),
+    }
+}
+
+fn known_account(world: &World, raw: &str) -> Result<String, AdminError> {
+    let p = phone(raw, "phone")?;
+    if world.lock().accounts.contains_key(&p) {
+        Ok(p)
+    } else {
+        Err(AdminError::NotFound(format!("no account or contact {p}")))
+    }
+}
+
+async fn inbox(State(world): State<Arc<World>>, Path(p): Path<String>) -> Result<Json<Value>, AdminError> {
+    let p = known_account(&world, &p)?;
+    Ok(Json(Value::Array(world.lock().accounts[&p].inbox.clone())))
+}
+
+async fn receipts(State(world): State<Arc<World>>, Path(p): Path<String>) -> Result<Json<Value>, AdminError> {
+    let p = known_account(&world, &p)?;
+    Ok(Json(Value::Array(world.lock().accounts[&p].receipts.clone())))
+}
+
+async fn disconnect(State(world): State<Arc<World>>, Path(p): Path<String>) -> Result<Json<Value>, AdminError> {
+    let p = known_account(&world, &p)?;
+    Ok(Json(json!({"closed": crate::faults::drop_connections(&world, &p)})))
+}
+
+async fn logout(State(world): State<Arc<World>>, Path(p): Path<String>) -> Result<Json<Value>, AdminError> {
+    let p = known_account(&world, &p)?;
+    Ok(Json(json!({"loggedOut": crate::faults::logout(&world, &p)})))
+}
+
+#[derive(Deserialize)]
+struct CodeBody {
+    code: u16,
+}
+
+async fn stream_error(
+    State(world): State<Arc<World>>,
+    Path(p): Path<String>,
+    body: Result<Json<CodeBody>, JsonRejection>,
+) -> Result<Json<Value>, AdminError> {
+    let Json(body) = body?;
+    let p = known_account(&world, &p)?;
+    Ok(Json(json!({"sent": crate::faults::stream_error(&world, &p, &body.code.to_string())})))
+}
+
+async fn conflict(State(world): State<Arc<World>>, Path(p): Path<String>) -> Result<Json<Value>, AdminError> {
+    let p = known_account(&world, &p)?;
+    Ok(Json(json!({"sent": crate::faults::conflict(&world, &p)})))
+}
+
+#[derive(Deserialize)]
+struct RefuseBody {
+    refuse: bool,
+}
+
+async fn refuse_login(
+    State(world): State<Arc<World>>,
+    Path(p): Path<String>,
+    body: Result<Json<RefuseBody>, JsonRejection>,
+) -> Result<Json<Value>, AdminError> {
+    let Json(body) = body?;
+    let p = phone(&p, "phone")?;
+    let mut st = world.lock();
+    if body.refuse {
+        st.refuse_login.insert(p.clone());
+    } else {
+        st.refuse_login.remove(&p);
+    }
+    Ok(Json(json!({"phone": p, "refuse": body.refuse})))
+}
+
+#[derive(Deserialize)]
+struct DelayBody {
+    ms: u64,
+}
+
+async fn ack_delay(State(world): State<Arc<World>>, body: Result<Json<DelayBody>, JsonRejection>) -> Result<Json<Value>, AdminError> {
+    let Json(body) = body?;
+    world.counters.ack_delay_ms.store(body.ms, Ordering::Relaxed);
+    Ok(Json(json!({"ms": body.ms})))
+}
+
+async fn stats(State(world): State<Arc<World>>) -> Json<Value> {
+    let st = world.lock();
+    let paired: usize = st.accounts.values().filter(|a| !a.companions.is_empty()).count();
+    Json(json!({
+        "connectedDevices": st.online.len(),
+        "connections": st.conns.len(),
+        "pairedAccounts": paired,
+        "linkedDevices": st.accounts.values().map(|a| a.companions.len()).sum::<usize>(),
+        "accounts": st.accounts.len(),
+        "messagesRelayed": world.counters.messages_relayed.load(Ordering::Relaxed),
+    }))
+}

@@ -1,0 +1,173 @@
+//! Admin API: a contact sends a message (text or media) to an account, or
+//! marks messages it received as read.
+
+use crate::admin::{AdminError, phone};
+use crate::media_glue::media_type;
+use crate::world::World;
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use base64::Engine as _;
+use base64::prelude::BASE64_STANDARD;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use wacore_binary::builder::NodeBuilder;
+use waproto::whatsapp as wa;
+
+/// Largest media a contact may send through the admin API.
+pub const MAX_ADMIN_MEDIA: usize = 64 << 20;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SendBody {
+    to: String,
+    /// `text` (default), `image`, `document`, `video` or `audio`.
+    #[serde(default, rename = "type")]
+    kind: Option<String>,
+    text: Option<String>,
+    /// Base64 media bytes.
+    content: Option<String>,
+    mimetype: Option<String>,
+    filename: Option<String>,
+    caption: Option<String>,
+}
+
+pub async fn send(
+    State(world): State<Arc<World>>,
+    Path(from): Path<String>,
+    body: Result<Json<SendBody>, JsonRejection>,
+) -> Result<Json<Value>, AdminError> {
+    let Json(body) = body?;
+    let from = phone(&from, "contactPhone")?;
+    let to = phone(&body.to, "to")?;
+    let message = build_message(&world, &body)?;
+    let id = crate::phone::send(&world, &from, &to, &message)
+        .await
+        .map_err(|e| AdminError::BadRequest(format!("could not send: {e:#}")))?;
+    Ok(Json(json!({"id": id})))
+}
+
+fn build_message(world: &World, body: &SendBody) -> Result<wa::Message, AdminError> {
+    let kind = body.kind.as_deref().unwrap_or("text");
+    if kind == "text" {
+        let text = body.text.clone().filter(|t| !t.is_empty()).ok_or_else(|| AdminError::BadRequest("text: required for a text message".into()))?;
+        return Ok(wa::Message { conversation: Some(text), ..Default::default() });
+    }
+    if !matches!(kind, "image" | "document" | "video" | "audio") {
+        return Err(AdminError::BadRequest(format!("type: unknown message type '{kind}'")));
+    }
+    let encoded = body.content.as_deref().ok_or_else(|| AdminError::BadRequest("content: base64 media is required".into()))?;
+    if encoded.len() / 4 * 3 > MAX_ADMIN_MEDIA {
+        return Err(AdminError::TooLarge(format!("content: media over {MAX_ADMIN_MEDIA} bytes")));
+    }
+    let plain = BASE64_STANDARD.decode(encoded).map_err(|e| AdminError::BadRequest(format!("content: not base64: {e}")))?;
+    let host = world.media.as_ref().ok_or_else(|| AdminError::BadRequest("this simulator has no media host".into()))?;
+    let up = host.upload_plain(&plain, media_type(kind)).map_err(|e| AdminError::TooLarge(format!("content: {e:#}")))?;
+    let mimetype = body.mimetype.clone().unwrap_or_else(|| "application/octet-stream".into());
+    let mut m = wa::Message::default();
+    match kind {
+        "image" => {
+            m.image_message = buffa::MessageField::some(wa::message::ImageMessage {
+                url: Some(up.url),
+                direct_path: Some(up.direct_path),
+                media_key: Some(up.media_key),
+                file_sha256: Some(up.file_sha256),
+                file_enc_sha256: Some(up.file_enc_sha256),
+                file_length: Some(up.file_length),
+                media_key_timestamp: Some(up.media_key_timestamp),
+                mimetype: Some(mimetype),
+                caption: body.caption.clone(),
+                ..Default::default()
+            })
+        }
+        "video" => {
+            m.video_message = buffa::MessageField::some(wa::message::VideoMessage {
+                url: Some(up.url),
+                direct_path: Some(up.direct_path),
+                media_key: Some(up.media_key),
+                file_sha256: Some(up.file_sha256),
+                file_enc_sha256: Some(up.file_enc_sha256),
+                file_length: Some(up.file_length),
+                media_key_timestamp: Some(up.media_key_timestamp),
+                mimetype: Some(mimetype),
+                caption: body.caption.clone(),
+                streaming_sidecar: up.streaming_sidecar,
+                ..Default::default()
+            })
+        }
+        "audio" => {
+            m.audio_message = buffa::MessageField::some(wa::message::AudioMessage {
+                url: Some(up.url),
+                direct_path: Some(up.direct_path),
+                media_key: Some(up.media_key),
+                file_sha256: Some(up.file_sha256),
+                file_enc_sha256: Some(up.file_enc_sha256),
+                file_length: Some(up.file_length),
+                media_key_timestamp: Some(up.media_key_timestamp),
+                mimetype: Some(mimetype),
+                streaming_sidecar: up.streaming_sidecar,
+                ..Default::default()
+            })
+        }
+        _ => {
+            m.document_message = buffa::MessageField::some(wa::message::DocumentMessage {
+                url: Some(up.url),
+                direct_path: Some(up.direct_path),
+                media_key: Some(up.media_key),
+                file_sha256: Some(up.file_sha256),
+                file_enc_sha256: Some(up.file_enc_sha256),
+                file_length: Some(up.file_length),
+                media_key_timestamp: Some(up.media_key_timestamp),
+                mimetype: Some(mimetype),
+                file_name: body.filename.clone(),
+                caption: body.caption.clone(),
+                ..Default::default()
+            })
+        }
+    }
+    Ok(m)
+}
+
+#[derive(Deserialize)]
+pub struct ReadBody {
+    ids: Vec<String>,
+}
+
+/// The contact reads messages it received: read receipts go to the devices
+/// that sent them.
+pub async fn read(
+    State(world): State<Arc<World>>,
+    Path(contact): Path<String>,
+    body: Result<Json<ReadBody>, JsonRejection>,
+) -> Result<Json<Value>, AdminError> {
+    let Json(body) = body?;
+    let contact = phone(&contact, "contactPhone")?;
+    let senders: Vec<(String, String, u16)> = {
+        let st = world.lock();
+        let account = st.accounts.get(&contact).ok_or_else(|| AdminError::NotFound(format!("no contact {contact}")))?;
+        account
+            .inbox
+            .iter()
+            .filter_map(|e| {
+                let id = e["id"].as_str()?;
+                let from = e["from"].as_str()?.to_string();
+                let device = e["fromDevice"].as_u64()? as u16;
+                body.ids.iter().any(|w| w == id).then(|| (id.to_string(), from, device))
+            })
+            .collect()
+    };
+    if senders.is_empty() {
+        return Err(AdminError::NotFound("none of those message ids is in this contact's inbox".into()));
+    }
+    for (id, from, device) in &senders {
+        let receipt = NodeBuilder::new("receipt")
+            .attr("from", format!("{contact}@s.whatsapp.net"))
+            .attr("id", id.clone())
+            .attr("type", "read")
+            .attr("t", crate::nodes::now().to_string())
+            .build();
+        world.deliver(&(from.clone(), *device), receipt);
+    }
+    Ok(Json(json!({"read": senders.len()})))
+}

@@ -1,0 +1,60 @@
+//! Fault injection and unlinking: dropped sockets, stream errors, logouts.
+
+use crate::world::World;
+use wacore_binary::builder::NodeBuilder;
+
+/// Every live connection of `phone`'s companions.
+fn connections(world: &World, phone: &str) -> Vec<crate::world::ConnHandle> {
+    let st = world.lock();
+    st.online
+        .iter()
+        .filter(|((p, _), _)| p == phone)
+        .filter_map(|(_, c)| st.conns.get(c).cloned())
+        .collect()
+}
+
+/// Closes the sockets without a word, as a network failure would.
+pub fn drop_connections(world: &World, phone: &str) -> usize {
+    let conns = connections(world, phone);
+    for c in &conns {
+        c.close();
+    }
+    conns.len()
+}
+
+/// Sends `<stream:error code=…>` and closes: 515 asks for a restart,
+/// 401 and 516 mean the device was logged out.
+pub fn stream_error(world: &World, phone: &str, code: &str) -> usize {
+    let conns = connections(world, phone);
+    for c in &conns {
+        c.send(NodeBuilder::new("stream:error").attr("code", code.to_string()).build());
+        c.close();
+    }
+    conns.len()
+}
+
+/// Another login took over: `<stream:error><conflict type="replaced"/>`.
+pub fn conflict(world: &World, phone: &str) -> usize {
+    let conns = connections(world, phone);
+    for c in &conns {
+        c.send(crate::conn::stream_error_conflict());
+        c.close();
+    }
+    conns.len()
+}
+
+/// The phone logs out all its companions: they are told (516) and removed.
+pub fn logout(world: &World, phone: &str) -> usize {
+    let n = stream_error(world, phone, "516");
+    if let Some(a) = world.lock().accounts.get_mut(phone) {
+        a.companions.clear();
+    }
+    n
+}
+
+/// A companion unlinks itself.
+pub fn unlink(world: &World, phone: &str, device: u16) {
+    if let Some(a) = world.lock().accounts.get_mut(phone) {
+        a.companions.remove(&device);
+    }
+}

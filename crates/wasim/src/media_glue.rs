@@ -1,0 +1,34 @@
+//! Describes media a phone received: fetched from the simulator's media
+//! host, decrypted, and summarized by digest and size.
+
+use crate::content::MediaRef;
+use crate::world::World;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+pub fn describe(world: &World, m: MediaRef<'_>) -> Value {
+    let mut v = json!({"type": m.kind});
+    let (Some(host), Some(path), Some(key)) = (world.media.as_ref(), m.direct_path, m.media_key) else {
+        v["error"] = json!("media reference incomplete or no media host");
+        return v;
+    };
+    match host.decrypt_download(path, key, media_type(m.kind), m.file_enc_sha256) {
+        Ok(plain) => {
+            v["sha256"] = json!(hex::encode(Sha256::digest(&plain)));
+            v["size"] = json!(plain.len());
+        }
+        Err(e) => v["error"] = json!(format!("download failed: {e:#}")),
+    }
+    v
+}
+
+pub fn media_type(kind: &str) -> wacore::download::MediaType {
+    use wacore::download::MediaType;
+    match kind {
+        "image" => MediaType::Image,
+        "video" => MediaType::Video,
+        "audio" => MediaType::Audio,
+        "sticker" => MediaType::Sticker,
+        _ => MediaType::Document,
+    }
+}
