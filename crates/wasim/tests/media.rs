@@ -33,7 +33,7 @@ fn sample(len: usize, seed: u8) -> Vec<u8> {
 }
 
 /// `https://{hostname}{upload_path}/{token}?auth={auth}&token={token}` with
-/// the headers whatsapp-rust sends; `extra` appends query parameters.
+/// the headers whatsapp-rust sends.
 fn upload_request(host: &MediaHost, media_type: MediaType, auth: &str, token: &str) -> HttpRequest {
     let url = format!(
         "https://{}{}/{token}?auth={auth}&token={token}",
@@ -161,6 +161,38 @@ async fn contact_media_downloads_through_whatsapp_rust() {
         MediaType::Document,
     );
     assert_eq!(downloader.download(&params).await.unwrap(), pdf);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streamed_upload_is_stored_like_a_buffered_one() {
+    // `Client::upload_stream` sends through `execute_upload` from a blocking
+    // task, with an explicit Content-Length instead of chunked encoding.
+    let host = MediaHost::start().unwrap();
+    let http = sim_client(&host);
+    let plain = sample(300_001, 8);
+    let enc = wacore::upload::encrypt_media(&plain, MediaType::Audio).unwrap();
+    let token = URL_SAFE_NO_PAD.encode(enc.file_enc_sha256);
+    let request = upload_request(&host, MediaType::Audio, host.auth_token(), &token);
+    let len = enc.data_to_upload.len() as u64;
+    let body = std::io::Cursor::new(enc.data_to_upload);
+    let response = tokio::task::spawn_blocking(move || {
+        assert!(http.supports_upload_streaming());
+        http.execute_upload(request, Box::new(body), len)
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(
+        response.status_code,
+        200,
+        "{}",
+        response.body_string().unwrap()
+    );
+    let answer: UploadAnswer = serde_json::from_slice(&response.body).unwrap();
+    let got = host
+        .decrypt_download(&answer.direct_path, &enc.media_key, MediaType::Audio, None)
+        .unwrap();
+    assert_eq!(got, plain);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
