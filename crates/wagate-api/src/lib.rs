@@ -1,1 +1,74 @@
+//! wagate's HTTP API: the native `/api/v1` routes, health and metrics
+//! endpoints, and the OpenAPI document generated from the handlers.
 
+pub mod auth;
+pub mod error;
+pub mod health;
+pub mod json;
+pub mod keys;
+pub mod linking;
+pub mod messages;
+pub mod metrics;
+pub mod openapi;
+pub mod sessions;
+pub mod tenants;
+pub mod views;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use chrono::{DateTime, Utc};
+use std::sync::Arc;
+use tower_http::trace::TraceLayer;
+use wagate_core::{Metrics, SessionControl};
+use wagate_store::Store;
+
+pub use error::ApiError;
+pub use metrics::HttpMetrics;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    /// Commands to the session engine.
+    pub control: Arc<dyn SessionControl>,
+    /// Counters shared with the engine.
+    pub metrics: Arc<Metrics>,
+    /// Request latencies, recorded by the API itself.
+    pub http: Arc<HttpMetrics>,
+    pub started_at: DateTime<Utc>,
+}
+
+impl AppState {
+    pub fn new(store: Store, control: Arc<dyn SessionControl>, metrics: Arc<Metrics>) -> Self {
+        AppState {
+            store,
+            control,
+            metrics,
+            http: Arc::new(HttpMetrics::default()),
+            started_at: Utc::now(),
+        }
+    }
+}
+
+/// The whole HTTP surface. Unknown paths and methods, oversized bodies and
+/// malformed JSON all answer in the API's error shape.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(sessions::router())
+        .merge(linking::router())
+        .merge(messages::router())
+        .merge(keys::router())
+        .merge(tenants::router())
+        .merge(health::router())
+        .merge(metrics::router())
+        .merge(openapi::router())
+        .method_not_allowed_fallback(error::wrong_method)
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::record_latency,
+        ))
+        .fallback(error::no_route)
+        .layer(DefaultBodyLimit::max(json::JSON_BODY_LIMIT))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
