@@ -11,6 +11,7 @@
 
 mod app_sync;
 mod device;
+mod lid_mappings;
 mod message_buffers;
 mod msg_secret;
 mod prekeys;
@@ -171,6 +172,27 @@ impl WaStateBackend {
     /// A write transaction of this backend's pool; see [`begin_write`].
     async fn begin(&self) -> Result<Transaction<'static, Sqlite>> {
         begin_write(&self.pool).await
+    }
+
+    /// Runs a scoped statement that needs no result.
+    async fn exec(&self, sql: &str, args: &[&str]) -> Result<()> {
+        let mut q = self.scoped(sql);
+        for a in args {
+            q = q.bind(*a);
+        }
+        q.execute(&self.pool).await.map_err(db_err)?;
+        Ok(())
+    }
+
+    /// Fetches one sealed blob by a scoped query with string arguments.
+    async fn fetch_blob(&self, sql: &str, args: &[&str]) -> Result<Option<Vec<u8>>> {
+        let mut q = sqlx::query_scalar(sql)
+            .bind(self.tenant.0)
+            .bind(self.session.as_str());
+        for a in args {
+            q = q.bind(*a);
+        }
+        q.fetch_optional(&self.pool).await.map_err(db_err)
     }
 
     fn aad(&self, kind: &str, row_key: &[&[u8]]) -> Vec<u8> {

@@ -4,7 +4,6 @@
 
 use super::{IN_CHUNK, WaStateBackend, db_err, kind};
 use async_trait::async_trait;
-use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite};
 use wacore::store::error::Result;
 use wacore::store::traits::{
@@ -12,65 +11,7 @@ use wacore::store::traits::{
     TcTokenEntry,
 };
 
-fn lid_mapping(row: &SqliteRow) -> Result<LidPnMappingEntry> {
-    Ok(LidPnMappingEntry {
-        lid: row.try_get("lid").map_err(db_err)?,
-        phone_number: row.try_get("phone_number").map_err(db_err)?,
-        created_at: row.try_get("created_at").map_err(db_err)?,
-        updated_at: row.try_get("updated_at").map_err(db_err)?,
-        learning_source: row.try_get("learning_source").map_err(db_err)?,
-    })
-}
-
 impl WaStateBackend {
-    /// Stores LID mappings in one transaction, keeping the phone -> LID
-    /// index pointing at the most recently stored LID of each phone.
-    async fn put_lid_mappings_tx(&self, entries: &[LidPnMappingEntry]) -> Result<()> {
-        if entries.is_empty() {
-            return Ok(());
-        }
-        let mut tx = self.begin().await?;
-        for e in entries {
-            // The LID moved to another phone: its old phone no longer resolves.
-            self.scoped(
-                "DELETE FROM wa_pn_lid WHERE tenant_id = $1 AND session_id = $2 AND phone_number = \
-                   (SELECT phone_number FROM wa_lid_mapping \
-                    WHERE tenant_id = $1 AND session_id = $2 AND lid = $3 AND phone_number <> $4)",
-            )
-            .bind(&e.lid)
-            .bind(&e.phone_number)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-            self.scoped(
-                "INSERT INTO wa_pn_lid (tenant_id, session_id, phone_number, lid) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (tenant_id, session_id, phone_number) DO UPDATE SET lid = excluded.lid",
-            )
-            .bind(&e.phone_number)
-            .bind(&e.lid)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-            self.scoped(
-                "INSERT INTO wa_lid_mapping \
-                   (tenant_id, session_id, lid, phone_number, created_at, updated_at, learning_source) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) \
-                 ON CONFLICT (tenant_id, session_id, lid) DO UPDATE SET \
-                   phone_number = excluded.phone_number, created_at = excluded.created_at, \
-                   updated_at = excluded.updated_at, learning_source = excluded.learning_source",
-            )
-            .bind(&e.lid)
-            .bind(&e.phone_number)
-            .bind(e.created_at)
-            .bind(e.updated_at)
-            .bind(&e.learning_source)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        }
-        tx.commit().await.map_err(db_err)
-    }
-
     async fn put_device_lists_tx(&self, records: &[DeviceListRecord]) -> Result<()> {
         if records.is_empty() {
             return Ok(());
@@ -89,27 +30,6 @@ impl WaStateBackend {
             .map_err(db_err)?;
         }
         tx.commit().await.map_err(db_err)
-    }
-
-    /// Runs a scoped statement that needs no result.
-    async fn exec(&self, sql: &str, args: &[&str]) -> Result<()> {
-        let mut q = self.scoped(sql);
-        for a in args {
-            q = q.bind(*a);
-        }
-        q.execute(&self.pool).await.map_err(db_err)?;
-        Ok(())
-    }
-
-    /// Fetches one sealed blob by a scoped query with string arguments.
-    async fn fetch_blob(&self, sql: &str, args: &[&str]) -> Result<Option<Vec<u8>>> {
-        let mut q = sqlx::query_scalar(sql)
-            .bind(self.tenant.0)
-            .bind(self.session.as_str());
-        for a in args {
-            q = q.bind(*a);
-        }
-        q.fetch_optional(&self.pool).await.map_err(db_err)
     }
 }
 
@@ -195,44 +115,23 @@ impl ProtocolStore for WaStateBackend {
     }
 
     async fn get_lid_mapping(&self, lid: &str) -> Result<Option<LidPnMappingEntry>> {
-        let row = self
-            .scoped("SELECT * FROM wa_lid_mapping WHERE tenant_id = $1 AND session_id = $2 AND lid = $3")
-            .bind(lid)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db_err)?;
-        row.as_ref().map(lid_mapping).transpose()
+        self.lid_mapping_get(lid).await
     }
 
     async fn get_pn_mapping(&self, phone: &str) -> Result<Option<LidPnMappingEntry>> {
-        let row = self
-            .scoped(
-                "SELECT m.* FROM wa_pn_lid p JOIN wa_lid_mapping m \
-                   ON m.tenant_id = p.tenant_id AND m.session_id = p.session_id AND m.lid = p.lid \
-                 WHERE p.tenant_id = $1 AND p.session_id = $2 AND p.phone_number = $3",
-            )
-            .bind(phone)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db_err)?;
-        row.as_ref().map(lid_mapping).transpose()
+        self.pn_mapping_get(phone).await
     }
 
     async fn put_lid_mapping(&self, entry: &LidPnMappingEntry) -> Result<()> {
-        self.put_lid_mappings_tx(std::slice::from_ref(entry)).await
+        self.lid_mappings_put(std::slice::from_ref(entry)).await
     }
 
     async fn put_lid_mappings(&self, entries: &[LidPnMappingEntry]) -> Result<()> {
-        self.put_lid_mappings_tx(entries).await
+        self.lid_mappings_put(entries).await
     }
 
     async fn get_all_lid_mappings(&self) -> Result<Vec<LidPnMappingEntry>> {
-        let rows = self
-            .scoped("SELECT * FROM wa_lid_mapping WHERE tenant_id = $1 AND session_id = $2")
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db_err)?;
-        rows.iter().map(lid_mapping).collect()
+        self.lid_mappings_all().await
     }
 
     async fn save_base_key(&self, address: &str, message_id: &str, base_key: &[u8]) -> Result<()> {
