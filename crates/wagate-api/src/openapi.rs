@@ -5,6 +5,7 @@
 use crate::AppState;
 use axum::routing::get;
 use axum::{Json, Router};
+use utoipa::openapi::RefOr;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -37,7 +38,7 @@ pub fn router() -> Router<AppState> {
         crate::tenants::create_tenant,
         crate::tenants::list_tenants,
     ),
-    modifiers(&Credentials),
+    modifiers(&Credentials, &ErrorDescriptions),
     tags(
         (name = "sessions", description = "WhatsApp sessions and linking them to phones"),
         (name = "messages", description = "Sending messages"),
@@ -67,6 +68,47 @@ impl Modify for Credentials {
             "apiKey",
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Api-Key"))),
         );
+    }
+}
+
+/// Gives error responses declared without a description the meaning
+/// their status has everywhere in this API.
+struct ErrorDescriptions;
+
+impl Modify for ErrorDescriptions {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ];
+            for operation in operations.into_iter().flatten() {
+                for (status, response) in operation.responses.responses.iter_mut() {
+                    if let RefOr::T(response) = response
+                        && response.description.is_empty()
+                    {
+                        response.description = status_meaning(status).to_string();
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn status_meaning(status: &str) -> &'static str {
+    match status {
+        "200" => "OK",
+        "400" => "Invalid request; `field` names the offending field",
+        "401" => "No API key sent",
+        "403" => "API key invalid, revoked, or without the needed scope",
+        "404" => "Not found, or not visible to this key",
+        "409" => "Conflicts with an existing object",
+        "413" => "Request body too large",
+        "503" => "Not available now (e.g. session not connected)",
+        _ => "See the error body",
     }
 }
 

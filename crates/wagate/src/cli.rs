@@ -1,0 +1,187 @@
+//! The command line: `serve`, `migrate`, `openapi`, `keys create`.
+
+use crate::config::Config;
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use wagate_core::keys::tail;
+use wagate_core::{ApiKeyScope, NewApiKey, SessionId, SessionKey, TenantId};
+use wagate_store::domain::NewApiKeyRecord;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "wagate",
+    version,
+    about = "Self-hosted multi-tenant WhatsApp gateway"
+)]
+pub struct Cli {
+    /// Config file (default: $WAGATE_CONFIG, else ./wagate.toml if present).
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the API and the session engine until SIGINT or SIGTERM.
+    Serve,
+    /// Create or update the database schema, then exit.
+    Migrate,
+    /// Print the OpenAPI document (the committed openapi.json).
+    Openapi,
+    /// Manage API keys without going through the API.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create a key and print its secret (shown only this once).
+    Create {
+        /// admin, tenant or session.
+        #[arg(long)]
+        scope: String,
+        /// Tenant id (default: the default tenant).
+        #[arg(long)]
+        tenant_id: Option<i64>,
+        /// Session id, for session keys.
+        #[arg(long)]
+        session_id: Option<String>,
+        #[arg(long)]
+        name: Option<String>,
+    },
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Command::Openapi = cli.command {
+        print!("{}", wagate_api::openapi::document_json());
+        return ExitCode::SUCCESS;
+    }
+    let config = match Config::load(cli.config.as_deref()) {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("wagate: configuration error: {err:#}");
+            return ExitCode::from(2);
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(&config.log))
+        .with_writer(std::io::stderr)
+        // Colour codes only help a person at a terminal, not log files.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("wagate: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(execute(cli.command, config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("wagate: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn execute(command: Command, config: Config) -> anyhow::Result<()> {
+    match command {
+        Command::Serve => {
+            let listener = tokio::net::TcpListener::bind(config.listen)
+                .await
+                .with_context(|| format!("cannot listen on {}", config.listen))?;
+            crate::run(config, listener, shutdown_signal()).await
+        }
+        Command::Migrate => {
+            crate::open_store(&config).await?;
+            println!("database {} is up to date", config.database_url);
+            Ok(())
+        }
+        Command::Openapi => {
+            print!("{}", wagate_api::openapi::document_json());
+            Ok(())
+        }
+        Command::Keys(KeysCommand::Create {
+            scope,
+            tenant_id,
+            session_id,
+            name,
+        }) => {
+            let store = crate::open_store(&config).await?;
+            let scope = ApiKeyScope::parse(&scope)
+                .context("--scope: must be one of admin, tenant, session")?;
+            let tenant = match tenant_id {
+                Some(id) => store
+                    .tenant(TenantId(id))
+                    .await?
+                    .with_context(|| format!("--tenant-id: no tenant {id}"))?,
+                None => store.default_tenant().await?,
+            };
+            let session = session_id.map(|raw| SessionId::parse(&raw)).transpose()?;
+            if let Some(session) = &session {
+                let key = SessionKey {
+                    tenant: tenant.id,
+                    session: session.clone(),
+                };
+                store
+                    .session(&key)
+                    .await?
+                    .with_context(|| format!("--session-id: no session '{session}'"))?;
+            }
+            let secret = NewApiKey::generate();
+            let stored = store
+                .create_api_key(&NewApiKeyRecord {
+                    tenant: tenant.id,
+                    scope,
+                    session,
+                    digest: secret.digest.clone(),
+                    tail: tail(&secret.secret),
+                    name,
+                })
+                .await?;
+            println!("{}", secret.secret);
+            eprintln!(
+                "created {} key {} ({})",
+                scope.as_str(),
+                stored.id,
+                stored.masked()
+            );
+            Ok(())
+        }
+    }
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::error!(%err, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(err) => {
+                tracing::error!(%err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutdown requested");
+}

@@ -1,0 +1,301 @@
+//! Settings, in layers: the documented defaults built into the binary,
+//! then an optional TOML file, then `WAGATE_*` environment variables.
+//! Everything is validated here, once; an error names the setting and
+//! where its value came from.
+
+use anyhow::{Context, bail};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// The defaults, with a comment for every setting.
+pub const DEFAULTS: &str = include_str!("../config.default.toml");
+
+/// Every setting and the environment variable that overrides it.
+const SETTINGS: [(&str, &str); 7] = [
+    ("listen", "WAGATE_LISTEN"),
+    ("database_url", "WAGATE_DATABASE_URL"),
+    ("data_dir", "WAGATE_DATA_DIR"),
+    ("admin_key", "WAGATE_ADMIN_KEY"),
+    ("master_key", "WAGATE_MASTER_KEY"),
+    ("wa_url", "WAGATE_WA_URL"),
+    ("log", "WAGATE_LOG"),
+];
+
+/// A secret string; `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+/// The 32-byte key that encrypts WhatsApp state at rest; `Debug` never
+/// shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct MasterKey(pub [u8; 32]);
+
+impl MasterKey {
+    pub fn from_base64(encoded: &str) -> Option<Self> {
+        let bytes = BASE64.decode(encoded.trim()).ok()?;
+        Some(MasterKey(bytes.try_into().ok()?))
+    }
+
+    pub fn to_base64(&self) -> String {
+        BASE64.encode(self.0)
+    }
+}
+
+impl fmt::Debug for MasterKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("MasterKey([redacted])")
+    }
+}
+
+/// Validated settings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub database_url: String,
+    /// Where `master.key` lives: `data_dir`, else the database's directory.
+    pub data_dir: PathBuf,
+    pub admin_key: Option<Secret>,
+    /// `None`: read or generate `master.key` in `data_dir`.
+    pub master_key: Option<MasterKey>,
+    pub wa_url: String,
+    /// tracing `EnvFilter` directives.
+    pub log: String,
+}
+
+/// A raw setting and where it came from, for error messages.
+struct Raw {
+    value: String,
+    origin: String,
+}
+
+impl Config {
+    /// Loads from the process environment and `--config` (if given).
+    pub fn load(config_file: Option<&Path>) -> anyhow::Result<Config> {
+        Config::load_from(config_file, |name| std::env::var(name).ok())
+    }
+
+    /// Loads with `env` standing in for the process environment.
+    pub fn load_from(
+        config_file: Option<&Path>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> anyhow::Result<Config> {
+        let mut raw = BTreeMap::new();
+        merge_toml(&mut raw, DEFAULTS, "built-in defaults")?;
+
+        let explicit = config_file
+            .map(Path::to_path_buf)
+            .or_else(|| env("WAGATE_CONFIG").map(PathBuf::from));
+        let file = match explicit {
+            Some(path) => Some(path),
+            None => Some(PathBuf::from("wagate.toml")).filter(|p| p.is_file()),
+        };
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("cannot read config file {}", path.display()))?;
+            merge_toml(&mut raw, &text, &path.display().to_string())?;
+        }
+
+        for (key, var) in SETTINGS {
+            let value = env(var).or_else(|| (key == "log").then(|| env("RUST_LOG")).flatten());
+            if let Some(value) = value {
+                let origin = if env(var).is_some() { var } else { "RUST_LOG" };
+                raw.insert(
+                    key,
+                    Raw {
+                        value,
+                        origin: origin.to_string(),
+                    },
+                );
+            }
+        }
+        Config::validate(raw)
+    }
+
+    fn validate(mut raw: BTreeMap<&'static str, Raw>) -> anyhow::Result<Config> {
+        // Empty means unset, so `WAGATE_ADMIN_KEY=` can clear a file value.
+        raw.retain(|_, r| !r.value.trim().is_empty());
+        let required = |raw: &BTreeMap<_, Raw>, key: &str| -> anyhow::Result<(String, String)> {
+            match raw.get(key) {
+                Some(r) => Ok((r.value.trim().to_string(), r.origin.clone())),
+                None => bail!("{key}: must be set"),
+            }
+        };
+
+        let (listen, origin) = required(&raw, "listen")?;
+        let listen: SocketAddr = listen
+            .parse()
+            .map_err(|_| anyhow::anyhow!("{origin}: invalid socket address '{listen}'"))?;
+
+        let (database_url, origin) = required(&raw, "database_url")?;
+        if !database_url.starts_with("sqlite:") {
+            bail!("{origin}: unsupported database URL '{database_url}' (expected sqlite://PATH)");
+        }
+
+        let data_dir = match raw.get("data_dir") {
+            Some(r) => PathBuf::from(r.value.trim()),
+            None => sqlite_file(&database_url)
+                .and_then(|file| file.parent().map(Path::to_path_buf))
+                .map(|dir| {
+                    if dir.as_os_str().is_empty() {
+                        PathBuf::from(".")
+                    } else {
+                        dir
+                    }
+                })
+                .unwrap_or_else(|| PathBuf::from("./data")),
+        };
+
+        let admin_key = match raw.get("admin_key") {
+            Some(r) if r.value.trim().chars().count() < 16 => {
+                bail!("{}: must be at least 16 characters", r.origin)
+            }
+            Some(r) => Some(Secret::new(r.value.trim())),
+            None => None,
+        };
+
+        let master_key = match raw.get("master_key") {
+            Some(r) => Some(MasterKey::from_base64(&r.value).ok_or_else(|| {
+                anyhow::anyhow!("{}: must be the base64 encoding of 32 bytes", r.origin)
+            })?),
+            None => None,
+        };
+
+        let (wa_url, origin) = required(&raw, "wa_url")?;
+        if !(wa_url.starts_with("wss://") || wa_url.starts_with("ws://")) {
+            bail!("{origin}: invalid websocket URL '{wa_url}' (expected ws:// or wss://)");
+        }
+
+        let (log, origin) = required(&raw, "log")?;
+        tracing_subscriber::EnvFilter::try_new(&log)
+            .map_err(|err| anyhow::anyhow!("{origin}: invalid log filter '{log}': {err}"))?;
+
+        Ok(Config {
+            listen,
+            database_url,
+            data_dir,
+            admin_key,
+            master_key,
+            wa_url,
+            log,
+        })
+    }
+}
+
+/// Adds the settings in TOML `text` to `raw`; unknown keys and non-string
+/// values are errors, so typos do not pass silently.
+fn merge_toml(
+    raw: &mut BTreeMap<&'static str, Raw>,
+    text: &str,
+    source: &str,
+) -> anyhow::Result<()> {
+    let table: toml::Table = text
+        .parse()
+        .with_context(|| format!("{source}: not valid TOML"))?;
+    for (key, value) in table {
+        let Some((known, _)) = SETTINGS.iter().find(|(k, _)| *k == key) else {
+            bail!("{source}: unknown setting '{key}'");
+        };
+        let Some(value) = value.as_str() else {
+            bail!("{key} in {source}: must be a string");
+        };
+        raw.insert(
+            known,
+            Raw {
+                value: value.to_string(),
+                origin: format!("{key} in {source}"),
+            },
+        );
+    }
+    Ok(())
+}
+
+/// The file behind an SQLite URL; `None` for in-memory databases.
+pub fn sqlite_file(url: &str) -> Option<PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or("");
+    (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(vars: &[(&str, &str)]) -> anyhow::Result<Config> {
+        let vars: BTreeMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::load_from(None, |name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        let config = load(&[]).unwrap();
+        assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.data_dir, PathBuf::from("./data"));
+        assert_eq!(config.admin_key, None);
+        assert_eq!(config.wa_url, "wss://web.whatsapp.com/ws/chat");
+    }
+
+    #[test]
+    fn env_overrides_and_errors_name_the_variable() {
+        let err = load(&[("WAGATE_LISTEN", "x")]).unwrap_err();
+        assert_eq!(err.to_string(), "WAGATE_LISTEN: invalid socket address 'x'");
+        let err = load(&[("WAGATE_MASTER_KEY", "short")]).unwrap_err();
+        assert!(err.to_string().starts_with("WAGATE_MASTER_KEY:"), "{err}");
+        let err = load(&[("WAGATE_ADMIN_KEY", "short")]).unwrap_err();
+        assert!(err.to_string().starts_with("WAGATE_ADMIN_KEY:"), "{err}");
+        let err = load(&[("RUST_LOG", "info,=[")]).unwrap_err();
+        assert!(err.to_string().starts_with("RUST_LOG:"), "{err}");
+        let config = load(&[("WAGATE_DATABASE_URL", "sqlite:///var/lib/w/x.db")]).unwrap();
+        assert_eq!(config.data_dir, PathBuf::from("/var/lib/w"));
+    }
+
+    #[test]
+    fn file_layer_rejects_unknown_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("wagate.toml");
+        std::fs::write(&path, "listen = \"0.0.0.0:9000\"\n").unwrap();
+        let config = Config::load_from(Some(&path), |_| None).unwrap();
+        assert_eq!(config.listen.port(), 9000);
+        std::fs::write(&path, "lisen = \"0.0.0.0:9000\"\n").unwrap();
+        let err = Config::load_from(Some(&path), |_| None).unwrap_err();
+        assert!(err.to_string().contains("unknown setting 'lisen'"), "{err}");
+    }
+
+    #[test]
+    fn secrets_stay_out_of_debug() {
+        let key = MasterKey([7; 32]);
+        let config = load(&[
+            ("WAGATE_ADMIN_KEY", "super-secret-admin-key"),
+            ("WAGATE_MASTER_KEY", &key.to_base64()),
+        ])
+        .unwrap();
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("super-secret"), "{shown}");
+        assert!(!shown.contains(&key.to_base64()), "{shown}");
+        assert_eq!(config.master_key, Some(key));
+    }
+}

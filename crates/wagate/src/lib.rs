@@ -1,0 +1,122 @@
+//! The wagate binary as a library: [`run`] starts the whole service on a
+//! listener it is given, so tests run the real app on port 0.
+
+pub mod bootstrap;
+pub mod cli;
+pub mod config;
+pub mod engine_seam;
+
+pub use config::Config;
+
+use anyhow::Context;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use wagate_core::{Metrics, SessionControl};
+use wagate_store::{StateCipher, Store};
+
+/// What the session engine is built from.
+#[derive(Debug, Clone)]
+pub struct EngineContext {
+    /// Also the engine's `SessionRecords`.
+    pub store: Store,
+    /// Seals WhatsApp state at rest, under the master key.
+    pub cipher: StateCipher,
+    /// Shared with `/metrics`; the engine counts reconnects here.
+    pub metrics: Arc<Metrics>,
+    /// WhatsApp Web websocket endpoint.
+    pub wa_url: String,
+}
+
+/// A running session engine as the rest of the service sees it.
+pub struct Services {
+    pub control: Arc<dyn SessionControl>,
+    /// Awaited once the HTTP server has drained: stop sessions, flush state.
+    pub shutdown: Pin<Box<dyn Future<Output = ()> + Send>>,
+}
+
+impl Services {
+    pub fn new(
+        control: Arc<dyn SessionControl>,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Self {
+        Services {
+            control,
+            shutdown: Box::pin(shutdown),
+        }
+    }
+}
+
+/// Runs wagate until `shutdown` completes: opens and migrates the
+/// database, makes sure an admin key exists, starts the session engine
+/// and serves the API on `listener`, then drains requests and stops the
+/// engine.
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    run_with_engine(config, listener, shutdown, engine_seam::build_engine).await
+}
+
+/// [`run`] with the engine built by `build_engine` instead of
+/// [`engine_seam::build_engine`].
+pub async fn run_with_engine<B, F>(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    build_engine: B,
+) -> anyhow::Result<()>
+where
+    B: FnOnce(EngineContext) -> F,
+    F: Future<Output = anyhow::Result<Services>>,
+{
+    let store = open_store(&config).await?;
+    if let Some(secret) = bootstrap::ensure_admin_key(&store, config.admin_key.as_ref()).await? {
+        bootstrap::print_admin_key(&secret);
+    }
+    let master_key = bootstrap::master_key(&config)?;
+    let metrics = Arc::new(Metrics::default());
+    let services = build_engine(EngineContext {
+        store: store.clone(),
+        cipher: StateCipher::new(master_key.0),
+        metrics: metrics.clone(),
+        wa_url: config.wa_url.clone(),
+    })
+    .await
+    .context("cannot start the session engine")?;
+
+    let state = wagate_api::AppState::new(store, services.control.clone(), metrics);
+    let address = listener.local_addr()?;
+    tracing::info!(%address, "wagate listening");
+    axum::serve(listener, wagate_api::router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("HTTP server failed")?;
+    tracing::info!("HTTP server drained; stopping the session engine");
+    services.shutdown.await;
+    tracing::info!("wagate stopped");
+    Ok(())
+}
+
+/// Opens the database, creating its directory and file on first use, and
+/// brings its schema up to date; the default tenant exists afterwards.
+pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    if let Some(dir) = config::sqlite_file(&config.database_url)
+        .as_deref()
+        .and_then(std::path::Path::parent)
+        .filter(|dir| !dir.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create database directory {}", dir.display()))?;
+    }
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("cannot create data directory {}", config.data_dir.display()))?;
+    let pool = wagate_store::sqlite::open_sqlite(&config.database_url)
+        .await
+        .with_context(|| format!("cannot open database {}", config.database_url))?;
+    let store = Store::new(pool);
+    store.default_tenant().await?;
+    Ok(store)
+}
