@@ -1,0 +1,13 @@
+mod app;
+mod fake_engine;
+
+mod bootstrap;
+mod config;
+mod errors;
+mod health;
+mod keys;
+mod openapi;
+mod sessions;
+mod tenancy;
+
+pub use app::{TestApp, assert_error};
