@@ -4,13 +4,13 @@
 
 use crate::media::MediaHost;
 use crate::world::World;
+use axum::Json;
 use axum::Router;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State, WebSocketUpgrade};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
-use axum::Json;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::net::SocketAddr;
@@ -86,10 +86,16 @@ fn router(world: Arc<World>) -> Router {
         .route("/ws/chat", any(ws))
         .route("/admin/scan", post(scan))
         .route("/admin/pair-code", post(crate::pair_code::admin_enter_code))
-        .route("/admin/contacts/{phone}/send", post(crate::admin_send::send))
+        .route(
+            "/admin/contacts/{phone}/send",
+            post(crate::admin_send::send),
+        )
         .route("/admin/contacts/{phone}/inbox", get(inbox))
         .route("/admin/contacts/{phone}/receipts", get(receipts))
-        .route("/admin/contacts/{phone}/read", post(crate::admin_send::read))
+        .route(
+            "/admin/contacts/{phone}/read",
+            post(crate::admin_send::read),
+        )
         .route("/admin/devices/{phone}/disconnect", post(disconnect))
         .route("/admin/devices/{phone}/logout", post(logout))
         .route("/admin/devices/{phone}/stream-error", post(stream_error))
@@ -102,7 +108,9 @@ fn router(world: Arc<World>) -> Router {
 }
 
 async fn ws(State(world): State<Arc<World>>, upgrade: WebSocketUpgrade) -> Response {
-    upgrade.max_message_size(32 << 20).on_upgrade(move |socket| crate::conn::serve(world, socket))
+    upgrade
+        .max_message_size(32 << 20)
+        .on_upgrade(move |socket| crate::conn::serve(world, socket))
 }
 
 /// Admin API errors: a status and a JSON body naming the problem.
@@ -139,7 +147,9 @@ pub fn phone(raw: &str, field: &str) -> Result<String, AdminError> {
     if (7..=20).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {
         Ok(digits.to_string())
     } else {
-        Err(AdminError::BadRequest(format!("{field}: '{raw}' is not a phone number (7-20 digits)")))
+        Err(AdminError::BadRequest(format!(
+            "{field}: '{raw}' is not a phone number (7-20 digits)"
+        )))
     }
 }
 
@@ -149,13 +159,20 @@ struct ScanBody {
     phone: String,
 }
 
-async fn scan(State(world): State<Arc<World>>, body: Result<Json<ScanBody>, JsonRejection>) -> Result<Json<Value>, AdminError> {
+async fn scan(
+    State(world): State<Arc<World>>,
+    body: Result<Json<ScanBody>, JsonRejection>,
+) -> Result<Json<Value>, AdminError> {
     let Json(body) = body?;
     let phone = phone(&body.phone, "phone")?;
     match crate::pairing::scan(&world, &body.qr, &phone) {
         Ok(()) => Ok(Json(json!({"phone": phone, "status": "paired"}))),
-        Err(crate::pairing::PairError::Malformed(m)) => Err(AdminError::BadRequest(format!("qr: {m}"))),
-        Err(crate::pairing::PairError::NoSuchClient) => Err(AdminError::NotFound("no connected client shows that QR".into())),
+        Err(crate::pairing::PairError::Malformed(m)) => {
+            Err(AdminError::BadRequest(format!("qr: {m}")))
+        }
+        Err(crate::pairing::PairError::NoSuchClient) => Err(AdminError::NotFound(
+            "no connected client shows that QR".into(),
+        )),
     }
 }
 
@@ -168,24 +185,42 @@ fn known_account(world: &World, raw: &str) -> Result<String, AdminError> {
     }
 }
 
-async fn inbox(State(world): State<Arc<World>>, Path(p): Path<String>) -> Result<Json<Value>, AdminError> {
+async fn inbox(
+    State(world): State<Arc<World>>,
+    Path(p): Path<String>,
+) -> Result<Json<Value>, AdminError> {
     let p = known_account(&world, &p)?;
     Ok(Json(Value::Array(world.lock().accounts[&p].inbox.clone())))
 }
 
-async fn receipts(State(world): State<Arc<World>>, Path(p): Path<String>) -> Result<Json<Value>, AdminError> {
+async fn receipts(
+    State(world): State<Arc<World>>,
+    Path(p): Path<String>,
+) -> Result<Json<Value>, AdminError> {
     let p = known_account(&world, &p)?;
-    Ok(Json(Value::Array(world.lock().accounts[&p].receipts.clone())))
+    Ok(Json(Value::Array(
+        world.lock().accounts[&p].receipts.clone(),
+    )))
 }
 
-async fn disconnect(State(world): State<Arc<World>>, Path(p): Path<String>) -> Result<Json<Value>, AdminError> {
+async fn disconnect(
+    State(world): State<Arc<World>>,
+    Path(p): Path<String>,
+) -> Result<Json<Value>, AdminError> {
     let p = known_account(&world, &p)?;
-    Ok(Json(json!({"closed": crate::faults::drop_connections(&world, &p)})))
+    Ok(Json(
+        json!({"closed": crate::faults::drop_connections(&world, &p)}),
+    ))
 }
 
-async fn logout(State(world): State<Arc<World>>, Path(p): Path<String>) -> Result<Json<Value>, AdminError> {
+async fn logout(
+    State(world): State<Arc<World>>,
+    Path(p): Path<String>,
+) -> Result<Json<Value>, AdminError> {
     let p = known_account(&world, &p)?;
-    Ok(Json(json!({"loggedOut": crate::faults::logout(&world, &p)})))
+    Ok(Json(
+        json!({"loggedOut": crate::faults::logout(&world, &p)}),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -200,10 +235,15 @@ async fn stream_error(
 ) -> Result<Json<Value>, AdminError> {
     let Json(body) = body?;
     let p = known_account(&world, &p)?;
-    Ok(Json(json!({"sent": crate::faults::stream_error(&world, &p, &body.code.to_string())})))
+    Ok(Json(
+        json!({"sent": crate::faults::stream_error(&world, &p, &body.code.to_string())}),
+    ))
 }
 
-async fn conflict(State(world): State<Arc<World>>, Path(p): Path<String>) -> Result<Json<Value>, AdminError> {
+async fn conflict(
+    State(world): State<Arc<World>>,
+    Path(p): Path<String>,
+) -> Result<Json<Value>, AdminError> {
     let p = known_account(&world, &p)?;
     Ok(Json(json!({"sent": crate::faults::conflict(&world, &p)})))
 }
@@ -234,15 +274,25 @@ struct DelayBody {
     ms: u64,
 }
 
-async fn ack_delay(State(world): State<Arc<World>>, body: Result<Json<DelayBody>, JsonRejection>) -> Result<Json<Value>, AdminError> {
+async fn ack_delay(
+    State(world): State<Arc<World>>,
+    body: Result<Json<DelayBody>, JsonRejection>,
+) -> Result<Json<Value>, AdminError> {
     let Json(body) = body?;
-    world.counters.ack_delay_ms.store(body.ms, Ordering::Relaxed);
+    world
+        .counters
+        .ack_delay_ms
+        .store(body.ms, Ordering::Relaxed);
     Ok(Json(json!({"ms": body.ms})))
 }
 
 async fn stats(State(world): State<Arc<World>>) -> Json<Value> {
     let st = world.lock();
-    let paired: usize = st.accounts.values().filter(|a| !a.companions.is_empty()).count();
+    let paired: usize = st
+        .accounts
+        .values()
+        .filter(|a| !a.companions.is_empty())
+        .count();
     Json(json!({
         "connectedDevices": st.online.len(),
         "connections": st.conns.len(),
@@ -250,5 +300,11 @@ async fn stats(State(world): State<Arc<World>>) -> Json<Value> {
         "linkedDevices": st.accounts.values().map(|a| a.companions.len()).sum::<usize>(),
         "accounts": st.accounts.len(),
         "messagesRelayed": world.counters.messages_relayed.load(Ordering::Relaxed),
+        "logins": world.counters.logins.load(Ordering::Relaxed),
+        "handshakes": {
+            "xx": world.counters.handshakes_xx.load(Ordering::Relaxed),
+            "ik": world.counters.handshakes_ik.load(Ordering::Relaxed),
+            "xxFallback": world.counters.handshakes_fallback.load(Ordering::Relaxed),
+        },
     }))
 }

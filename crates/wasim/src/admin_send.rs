@@ -51,20 +51,43 @@ pub async fn send(
 fn build_message(world: &World, body: &SendBody) -> Result<wa::Message, AdminError> {
     let kind = body.kind.as_deref().unwrap_or("text");
     if kind == "text" {
-        let text = body.text.clone().filter(|t| !t.is_empty()).ok_or_else(|| AdminError::BadRequest("text: required for a text message".into()))?;
-        return Ok(wa::Message { conversation: Some(text), ..Default::default() });
+        let text =
+            body.text.clone().filter(|t| !t.is_empty()).ok_or_else(|| {
+                AdminError::BadRequest("text: required for a text message".into())
+            })?;
+        return Ok(wa::Message {
+            conversation: Some(text),
+            ..Default::default()
+        });
     }
     if !matches!(kind, "image" | "document" | "video" | "audio") {
-        return Err(AdminError::BadRequest(format!("type: unknown message type '{kind}'")));
+        return Err(AdminError::BadRequest(format!(
+            "type: unknown message type '{kind}'"
+        )));
     }
-    let encoded = body.content.as_deref().ok_or_else(|| AdminError::BadRequest("content: base64 media is required".into()))?;
+    let encoded = body
+        .content
+        .as_deref()
+        .ok_or_else(|| AdminError::BadRequest("content: base64 media is required".into()))?;
     if encoded.len() / 4 * 3 > MAX_ADMIN_MEDIA {
-        return Err(AdminError::TooLarge(format!("content: media over {MAX_ADMIN_MEDIA} bytes")));
+        return Err(AdminError::TooLarge(format!(
+            "content: media over {MAX_ADMIN_MEDIA} bytes"
+        )));
     }
-    let plain = BASE64_STANDARD.decode(encoded).map_err(|e| AdminError::BadRequest(format!("content: not base64: {e}")))?;
-    let host = world.media.as_ref().ok_or_else(|| AdminError::BadRequest("this simulator has no media host".into()))?;
-    let up = host.upload_plain(&plain, media_type(kind)).map_err(|e| AdminError::TooLarge(format!("content: {e:#}")))?;
-    let mimetype = body.mimetype.clone().unwrap_or_else(|| "application/octet-stream".into());
+    let plain = BASE64_STANDARD
+        .decode(encoded)
+        .map_err(|e| AdminError::BadRequest(format!("content: not base64: {e}")))?;
+    let host = world
+        .media
+        .as_ref()
+        .ok_or_else(|| AdminError::BadRequest("this simulator has no media host".into()))?;
+    let up = host
+        .upload_plain(&plain, media_type(kind))
+        .map_err(|e| AdminError::TooLarge(format!("content: {e:#}")))?;
+    let mimetype = body
+        .mimetype
+        .clone()
+        .unwrap_or_else(|| "application/octet-stream".into());
     let mut m = wa::Message::default();
     match kind {
         "image" => {
@@ -145,7 +168,10 @@ pub async fn read(
     let contact = phone(&contact, "contactPhone")?;
     let senders: Vec<(String, String, u16)> = {
         let st = world.lock();
-        let account = st.accounts.get(&contact).ok_or_else(|| AdminError::NotFound(format!("no contact {contact}")))?;
+        let account = st
+            .accounts
+            .get(&contact)
+            .ok_or_else(|| AdminError::NotFound(format!("no contact {contact}")))?;
         account
             .inbox
             .iter()
@@ -153,12 +179,17 @@ pub async fn read(
                 let id = e["id"].as_str()?;
                 let from = e["from"].as_str()?.to_string();
                 let device = e["fromDevice"].as_u64()? as u16;
-                body.ids.iter().any(|w| w == id).then(|| (id.to_string(), from, device))
+                body.ids
+                    .iter()
+                    .any(|w| w == id)
+                    .then(|| (id.to_string(), from, device))
             })
             .collect()
     };
     if senders.is_empty() {
-        return Err(AdminError::NotFound("none of those message ids is in this contact's inbox".into()));
+        return Err(AdminError::NotFound(
+            "none of those message ids is in this contact's inbox".into(),
+        ));
     }
     for (id, from, device) in &senders {
         let receipt = NodeBuilder::new("receipt")

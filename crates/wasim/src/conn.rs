@@ -10,11 +10,12 @@ use axum::extract::ws::{Message, WebSocket};
 use bytes::BytesMut;
 use futures::{SinkExt, StreamExt};
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 use tokio::sync::mpsc;
+use wacore_binary::Node;
 use wacore_binary::builder::NodeBuilder;
 use wacore_binary::consts::WA_CONN_HEADER;
-use wacore_binary::Node;
 
 /// How long a client may take for each handshake message.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(20);
@@ -28,7 +29,6 @@ pub enum Role {
 }
 
 pub struct Conn {
-    pub id: ConnId,
     pub handle: ConnHandle,
     pub role: Role,
 }
@@ -45,14 +45,21 @@ pub async fn serve(world: Arc<World>, socket: WebSocket) {
     };
     let id = world.next_conn_id();
     let (tx, rx) = mpsc::unbounded_channel();
-    let handle = ConnHandle { tx, client_static: established.client_static };
+    let handle = ConnHandle {
+        tx,
+        client_static: established.client_static,
+    };
     let writer = tokio::spawn(write_loop(sink, CipherState::new(established.write), rx));
     world.lock().conns.insert(id, handle.clone());
 
     let mut reader = CipherState::new(established.read);
     if let Some(role) = admit(&world, id, &handle, &established.payload) {
-        let mut conn = Conn { id, handle: handle.clone(), role };
-        if let Err(e) = read_loop(&world, &mut conn, &mut stream, &mut deframer, &mut reader).await {
+        let mut conn = Conn {
+            handle: handle.clone(),
+            role,
+        };
+        if let Err(e) = read_loop(&world, &mut conn, &mut stream, &mut deframer, &mut reader).await
+        {
             tracing::debug!(conn = id, "connection ended: {e:#}");
         }
     }
@@ -78,29 +85,52 @@ async fn next_frame(stream: &mut Stream, deframer: &mut Deframer) -> Result<Byte
     }
 }
 
-async fn handshake(world: &World, sink: &mut Sink, stream: &mut Stream, deframer: &mut Deframer) -> Result<Established> {
+async fn handshake(
+    world: &World,
+    sink: &mut Sink,
+    stream: &mut Stream,
+    deframer: &mut Deframer,
+) -> Result<Established> {
     let hello = tokio::time::timeout(HANDSHAKE_TIMEOUT, next_frame(stream, deframer)).await??;
     let progress = respond_to_hello(&world.server, &WA_CONN_HEADER, &hello, |key| {
         world.device_by_noise(key).is_some()
     })?;
     match progress {
         Progress::Done { reply, established } => {
+            world.counters.handshakes_ik.fetch_add(1, Ordering::Relaxed);
             sink.send(Message::Binary(frame(&reply)?.into())).await?;
             Ok(established)
         }
-        Progress::AwaitFinish { reply, pending } => {
+        Progress::AwaitFinish {
+            reply,
+            pending,
+            fallback,
+        } => {
+            let counter = if fallback {
+                &world.counters.handshakes_fallback
+            } else {
+                &world.counters.handshakes_xx
+            };
+            counter.fetch_add(1, Ordering::Relaxed);
             sink.send(Message::Binary(frame(&reply)?.into())).await?;
-            let finish = tokio::time::timeout(HANDSHAKE_TIMEOUT, next_frame(stream, deframer)).await??;
+            let finish =
+                tokio::time::timeout(HANDSHAKE_TIMEOUT, next_frame(stream, deframer)).await??;
             pending.finish(&finish)
         }
     }
 }
 
-async fn write_loop(mut sink: Sink, mut cipher: CipherState, mut rx: mpsc::UnboundedReceiver<Outbound>) {
+async fn write_loop(
+    mut sink: Sink,
+    mut cipher: CipherState,
+    mut rx: mpsc::UnboundedReceiver<Outbound>,
+) {
     while let Some(out) = rx.recv().await {
         match out {
             Outbound::Node(node) => {
-                let Ok(bytes) = cipher.seal(&node) else { continue };
+                let Ok(bytes) = cipher.seal(&node) else {
+                    continue;
+                };
                 if sink.send(Message::Binary(bytes.into())).await.is_err() {
                     break;
                 }
@@ -113,12 +143,20 @@ async fn write_loop(mut sink: Sink, mut cipher: CipherState, mut rx: mpsc::Unbou
 
 /// Decides what a freshly handshaken client is: a registration starts
 /// pairing; a login is accepted (`<success>`) or refused (`<failure>`).
-fn admit(world: &World, id: ConnId, handle: &ConnHandle, payload: &waproto::whatsapp::ClientPayload) -> Option<Role> {
+fn admit(
+    world: &World,
+    id: ConnId,
+    handle: &ConnHandle,
+    payload: &waproto::whatsapp::ClientPayload,
+) -> Option<Role> {
     if let Some(reg) = payload.device_pairing_data.as_option() {
         let keys = registration_keys(reg).ok()?;
         world.lock().pairing.insert(
             id,
-            PendingPairing { conn: id, keys, noise_pub: handle.client_static, pair_code: None },
+            PendingPairing {
+                keys,
+                noise_pub: handle.client_static,
+            },
         );
         crate::pairing::offer_qr_refs(world, id, handle);
         return Some(Role::Pairing);
@@ -140,11 +178,16 @@ fn admit(world: &World, id: ConnId, handle: &ConnHandle, payload: &waproto::what
     let addr = (phone, device);
     // A second login of the same device replaces the first, as WhatsApp
     // does: the old socket is told `conflict` and closed.
-    if let Some(old) = st.online.insert(addr.clone(), id).and_then(|c| st.conns.get(&c).cloned()) {
+    if let Some(old) = st
+        .online
+        .insert(addr.clone(), id)
+        .and_then(|c| st.conns.get(&c).cloned())
+    {
         old.send(stream_error_conflict());
         old.close();
     }
     drop(st);
+    world.counters.logins.fetch_add(1, Ordering::Relaxed);
     handle.send(
         NodeBuilder::new("success")
             .attr("t", crate::nodes::now().to_string())
@@ -158,11 +201,15 @@ fn admit(world: &World, id: ConnId, handle: &ConnHandle, payload: &waproto::what
 
 pub fn stream_error_conflict() -> Node {
     NodeBuilder::new("stream:error")
-        .children([NodeBuilder::new("conflict").attr("type", "replaced").build()])
+        .children([NodeBuilder::new("conflict")
+            .attr("type", "replaced")
+            .build()])
         .build()
 }
 
-fn registration_keys(reg: &waproto::whatsapp::client_payload::DevicePairingRegistrationData) -> Result<DeviceKeys> {
+fn registration_keys(
+    reg: &waproto::whatsapp::client_payload::DevicePairingRegistrationData,
+) -> Result<DeviceKeys> {
     let be = |b: &Option<Vec<u8>>, what: &str| -> Result<u32> {
         let b = b.as_deref().with_context(|| format!("missing {what}"))?;
         if b.len() > 4 {
@@ -171,7 +218,9 @@ fn registration_keys(reg: &waproto::whatsapp::client_payload::DevicePairingRegis
         Ok(b.iter().fold(0u32, |acc, x| (acc << 8) | u32::from(*x)))
     };
     let key = |b: &Option<Vec<u8>>, what: &str| -> Result<[u8; 32]> {
-        b.as_deref().and_then(|b| b.try_into().ok()).with_context(|| format!("bad {what}"))
+        b.as_deref()
+            .and_then(|b| b.try_into().ok())
+            .with_context(|| format!("bad {what}"))
     };
     Ok(DeviceKeys {
         registration_id: be(&reg.e_regid, "registration id")?,
@@ -206,7 +255,13 @@ fn forget(world: &World, id: ConnId) {
 }
 
 /// Sends an IQ the server initiates and remembers what it was for.
-pub fn send_iq(world: &World, handle: &ConnHandle, xmlns: &str, child: Node, awaiting: crate::world::Awaiting) -> String {
+pub fn send_iq(
+    world: &World,
+    handle: &ConnHandle,
+    xmlns: &str,
+    child: Node,
+    awaiting: crate::world::Awaiting,
+) -> String {
     let id = crate::nodes::new_id();
     world.lock().awaiting.insert(id.clone(), awaiting);
     handle.send(iq_set(&id, xmlns, child));

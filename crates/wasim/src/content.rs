@@ -25,26 +25,46 @@ pub fn summarize(msg: &wa::Message, media: &dyn Fn(MediaRef<'_>) -> Value) -> Va
         return json!({"type": "text", "text": ext.text.clone().unwrap_or_default()});
     }
     if let Some(m) = msg.image_message.as_option() {
-        let mut v = media(MediaRef::new("image", &m.direct_path, &m.media_key, &m.file_enc_sha256));
+        let mut v = media(MediaRef::new(
+            "image",
+            &m.direct_path,
+            &m.media_key,
+            &m.file_enc_sha256,
+        ));
         v["caption"] = json!(m.caption);
         v["mimetype"] = json!(m.mimetype);
         return v;
     }
     if let Some(m) = msg.document_message.as_option() {
-        let mut v = media(MediaRef::new("document", &m.direct_path, &m.media_key, &m.file_enc_sha256));
+        let mut v = media(MediaRef::new(
+            "document",
+            &m.direct_path,
+            &m.media_key,
+            &m.file_enc_sha256,
+        ));
         v["caption"] = json!(m.caption);
         v["mimetype"] = json!(m.mimetype);
         v["filename"] = json!(m.file_name);
         return v;
     }
     if let Some(m) = msg.video_message.as_option() {
-        let mut v = media(MediaRef::new("video", &m.direct_path, &m.media_key, &m.file_enc_sha256));
+        let mut v = media(MediaRef::new(
+            "video",
+            &m.direct_path,
+            &m.media_key,
+            &m.file_enc_sha256,
+        ));
         v["caption"] = json!(m.caption);
         v["mimetype"] = json!(m.mimetype);
         return v;
     }
     if let Some(m) = msg.audio_message.as_option() {
-        let mut v = media(MediaRef::new("audio", &m.direct_path, &m.media_key, &m.file_enc_sha256));
+        let mut v = media(MediaRef::new(
+            "audio",
+            &m.direct_path,
+            &m.media_key,
+            &m.file_enc_sha256,
+        ));
         v["mimetype"] = json!(m.mimetype);
         v["ptt"] = json!(m.ptt.unwrap_or(false));
         return v;

@@ -30,7 +30,12 @@ async fn on_iq(world: &Arc<World>, conn: &mut Conn, node: Node) {
     if kind == "result" || kind == "error" {
         let id = attr(&node, "id").unwrap_or_default();
         let awaited = world.lock().awaiting.remove(&id);
-        if let Some(Awaiting::PairSuccess { phone, device, conn: c }) = awaited {
+        if let Some(Awaiting::PairSuccess {
+            phone,
+            device,
+            conn: c,
+        }) = awaited
+        {
             crate::pairing::on_pair_answer(world, &phone, device, c, &node);
         }
         return;
@@ -42,6 +47,8 @@ async fn on_iq(world: &Arc<World>, conn: &mut Conn, node: Node) {
     match answer {
         Answer::Send(reply) => conn.handle.send(reply),
         Answer::Done => {}
-        Answer::Unknown => conn.handle.send(iq_error(&node, 501, "feature-not-implemented")),
+        Answer::Unknown => conn
+            .handle
+            .send(iq_error(&node, 501, "feature-not-implemented")),
     }
 }

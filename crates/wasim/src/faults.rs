@@ -27,7 +27,11 @@ pub fn drop_connections(world: &World, phone: &str) -> usize {
 pub fn stream_error(world: &World, phone: &str, code: &str) -> usize {
     let conns = connections(world, phone);
     for c in &conns {
-        c.send(NodeBuilder::new("stream:error").attr("code", code.to_string()).build());
+        c.send(
+            NodeBuilder::new("stream:error")
+                .attr("code", code.to_string())
+                .build(),
+        );
         c.close();
     }
     conns.len()

@@ -82,7 +82,11 @@ pub struct Established {
 pub enum Progress {
     /// XX or XX-fallback: the server hello was produced; the client finish
     /// will complete it.
-    AwaitFinish { reply: Vec<u8>, pending: PendingXx },
+    AwaitFinish {
+        reply: Vec<u8>,
+        pending: PendingXx,
+        fallback: bool,
+    },
     /// IK accepted in one round trip.
     Done {
         reply: Vec<u8>,
@@ -131,9 +135,9 @@ pub fn respond_to_hello(
         )? {
             return Ok(done);
         }
-        return xx_server_hello(server, prologue, client_eph, NOISE_PATTERN_XXFALLBACK);
+        return xx_server_hello(server, prologue, client_eph, NOISE_PATTERN_XXFALLBACK, true);
     }
-    xx_server_hello(server, prologue, client_eph, NOISE_PATTERN_XX)
+    xx_server_hello(server, prologue, client_eph, NOISE_PATTERN_XX, false)
 }
 
 fn try_ik(
@@ -186,6 +190,7 @@ fn xx_server_hello(
     prologue: &[u8],
     client_eph: [u8; 32],
     pattern: &str,
+    fallback: bool,
 ) -> Result<Progress> {
     let mut noise = NoiseHandshake::new(pattern, prologue)?;
     noise.authenticate(&client_eph);
@@ -200,6 +205,7 @@ fn xx_server_hello(
     Ok(Progress::AwaitFinish {
         reply,
         pending: PendingXx { noise, ephemeral },
+        fallback,
     })
 }
 

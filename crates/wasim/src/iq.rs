@@ -24,7 +24,10 @@ impl From<Option<Node>> for Answer {
 
 pub async fn answer(world: &Arc<World>, conn: &Conn, me: DeviceAddr, iq: &Node) -> Answer {
     let xmlns = attr(iq, "xmlns").unwrap_or_default();
-    let first = children(iq).first().map(|c| c.tag.to_string()).unwrap_or_default();
+    let first = children(iq)
+        .first()
+        .map(|c| c.tag.to_string())
+        .unwrap_or_default();
     let reply = match (xmlns.as_str(), first.as_str()) {
         ("passive", _) => {
             // Going active is when WhatsApp pushes what queued up while the
@@ -38,8 +41,20 @@ pub async fn answer(world: &Arc<World>, conn: &Conn, me: DeviceAddr, iq: &Node) 
         ("w:p", _) | ("urn:xmpp:ping", _) => Some(iq_result(iq, vec![])),
         ("encrypt", "key") => Some(crate::keys::fetch_bundles(world, iq)),
         ("encrypt", "count") => {
-            let n = world.lock().accounts.get(&me.0).and_then(|a| a.companions.get(&me.1)).map_or(0, |c| c.keys.one_time.len());
-            Some(iq_result(iq, vec![NodeBuilder::new("count").attr("value", n.to_string()).build()]))
+            let n = world
+                .lock()
+                .accounts
+                .get(&me.0)
+                .and_then(|a| a.companions.get(&me.1))
+                .map_or(0, |c| c.keys.one_time.len());
+            Some(iq_result(
+                iq,
+                vec![
+                    NodeBuilder::new("count")
+                        .attr("value", n.to_string())
+                        .build(),
+                ],
+            ))
         }
         ("encrypt", "digest") => crate::keys::digest(world, &me, iq),
         ("encrypt", "rotate") => Some(crate::keys::rotate(world, &me, iq)),
@@ -49,13 +64,21 @@ pub async fn answer(world: &Arc<World>, conn: &Conn, me: DeviceAddr, iq: &Node) 
             Some(reply)
         }
         ("usync", _) => Some(crate::usync::answer(world, iq)),
-        ("w:m", "media_conn") => world.media.as_ref().map(|m| iq_result(iq, vec![m.media_conn_node()])),
+        ("w:m", "media_conn") => world
+            .media
+            .as_ref()
+            .map(|m| iq_result(iq, vec![m.media_conn_node()])),
         ("w:sync:app:state", "sync") => Some(app_state(iq)),
         ("blocklist", _) => Some(iq_result(iq, vec![NodeBuilder::new("list").build()])),
         ("privacy", _) => Some(iq_result(iq, vec![NodeBuilder::new("privacy").build()])),
         ("abt", _) | ("w", "props") => Some(iq_result(
             iq,
-            vec![NodeBuilder::new("props").attr("protocol", "1").attr("hash", "sim").build()],
+            vec![
+                NodeBuilder::new("props")
+                    .attr("protocol", "1")
+                    .attr("hash", "sim")
+                    .build(),
+            ],
         )),
         ("md", "remove-companion-device") => {
             let jid = child(iq, "remove-companion-device").and_then(|c| attr(c, "jid"));
@@ -98,7 +121,10 @@ fn app_state(iq: &Node) -> Node {
                 .build()
         })
         .collect::<Vec<_>>();
-    iq_result(iq, vec![NodeBuilder::new("sync").children(collections).build()])
+    iq_result(
+        iq,
+        vec![NodeBuilder::new("sync").children(collections).build()],
+    )
 }
 
 pub fn prekey_id(node: &Node) -> Option<u32> {

@@ -8,15 +8,24 @@ use crate::world::{DeviceAddr, World};
 use wacore_binary::Node;
 use wacore_binary::builder::NodeBuilder;
 
-fn companion_keys<'a>(st: &'a mut crate::world::WorldState, me: &DeviceAddr) -> Option<&'a mut crate::world::DeviceKeys> {
-    st.accounts.get_mut(&me.0)?.companions.get_mut(&me.1).map(|c| &mut c.keys)
+fn companion_keys<'a>(
+    st: &'a mut crate::world::WorldState,
+    me: &DeviceAddr,
+) -> Option<&'a mut crate::world::DeviceKeys> {
+    st.accounts
+        .get_mut(&me.0)?
+        .companions
+        .get_mut(&me.1)
+        .map(|c| &mut c.keys)
 }
 
 /// `<registration/><identity/><list><key/>…</list><skey/>`: stores what a
 /// companion publishes.
 pub fn upload(world: &World, me: &DeviceAddr, iq: &Node) -> Node {
     let mut st = world.lock();
-    let Some(keys) = companion_keys(&mut st, me) else { return iq_error(iq, 404, "item-not-found") };
+    let Some(keys) = companion_keys(&mut st, me) else {
+        return iq_error(iq, 404, "item-not-found");
+    };
     if let Some(reg) = child(iq, "registration").and_then(uint) {
         keys.registration_id = reg;
     }
@@ -38,13 +47,18 @@ fn store_signed_prekey(keys: &mut crate::world::DeviceKeys, skey: &Node) {
     if let (Some(id), Some(value)) = (prekey_id(skey), key32(child(skey, "value"))) {
         keys.signed_prekey_id = id;
         keys.signed_prekey = value;
-        keys.signed_prekey_signature = child(skey, "signature").and_then(bytes).unwrap_or_default().to_vec();
+        keys.signed_prekey_signature = child(skey, "signature")
+            .and_then(bytes)
+            .unwrap_or_default()
+            .to_vec();
     }
 }
 
 pub fn rotate(world: &World, me: &DeviceAddr, iq: &Node) -> Node {
     let mut st = world.lock();
-    let Some(keys) = companion_keys(&mut st, me) else { return iq_error(iq, 404, "item-not-found") };
+    let Some(keys) = companion_keys(&mut st, me) else {
+        return iq_error(iq, 404, "item-not-found");
+    };
     if let Some(skey) = child(iq, "rotate").and_then(|r| child(r, "skey")) {
         store_signed_prekey(keys, skey);
     }
@@ -54,7 +68,9 @@ pub fn rotate(world: &World, me: &DeviceAddr, iq: &Node) -> Node {
 /// What the server holds for this device, so it can check its keys.
 pub fn digest(world: &World, me: &DeviceAddr, iq: &Node) -> Option<Node> {
     let mut st = world.lock();
-    let Some(keys) = companion_keys(&mut st, me) else { return Some(iq_error(iq, 404, "item-not-found")) };
+    let Some(keys) = companion_keys(&mut st, me) else {
+        return Some(iq_error(iq, 404, "item-not-found"));
+    };
     let ids: Vec<u32> = keys.one_time.keys().copied().collect();
     let pubs: Vec<[u8; 32]> = keys.one_time.values().copied().collect();
     let hash = wacore::prekeys::compute_key_bundle_digest(
@@ -65,12 +81,23 @@ pub fn digest(world: &World, me: &DeviceAddr, iq: &Node) -> Option<Node> {
     );
     let digest = NodeBuilder::new("digest")
         .children([
-            NodeBuilder::new("registration").bytes(keys.registration_id.to_be_bytes().to_vec()).build(),
+            NodeBuilder::new("registration")
+                .bytes(keys.registration_id.to_be_bytes().to_vec())
+                .build(),
             NodeBuilder::new("type").bytes(vec![5]).build(),
-            NodeBuilder::new("identity").bytes(keys.identity.to_vec()).build(),
-            skey_node(keys.signed_prekey_id, &keys.signed_prekey, &keys.signed_prekey_signature),
+            NodeBuilder::new("identity")
+                .bytes(keys.identity.to_vec())
+                .build(),
+            skey_node(
+                keys.signed_prekey_id,
+                &keys.signed_prekey,
+                &keys.signed_prekey_signature,
+            ),
             NodeBuilder::new("list")
-                .children(ids.iter().map(|id| NodeBuilder::new("id").bytes(id3(*id)).build()))
+                .children(
+                    ids.iter()
+                        .map(|id| NodeBuilder::new("id").bytes(id3(*id)).build()),
+                )
                 .build(),
             NodeBuilder::new("hash").bytes(hash.to_vec()).build(),
         ])
@@ -87,17 +114,24 @@ fn skey_node(id: u32, value: &[u8; 32], signature: &[u8]) -> Node {
         .children([
             NodeBuilder::new("id").bytes(id3(id)).build(),
             NodeBuilder::new("value").bytes(value.to_vec()).build(),
-            NodeBuilder::new("signature").bytes(signature.to_vec()).build(),
+            NodeBuilder::new("signature")
+                .bytes(signature.to_vec())
+                .build(),
         ])
         .build()
 }
 
 /// A device's bundle, handing out (and using up) one one-time prekey.
-pub fn take_bundle(st: &mut crate::world::WorldState, phone: &str, device: u16) -> Option<(PublishedKeys, Option<Vec<u8>>)> {
+pub fn take_bundle(
+    st: &mut crate::world::WorldState,
+    phone: &str,
+    device: u16,
+) -> Option<(PublishedKeys, Option<Vec<u8>>)> {
     let account = st.accounts.get_mut(phone)?;
     if device == 0 {
         let mut keys = account.primary_keys.clone();
-        let one = (!account.primary_keys.one_time.is_empty()).then(|| account.primary_keys.one_time.remove(0));
+        let one = (!account.primary_keys.one_time.is_empty())
+            .then(|| account.primary_keys.one_time.remove(0));
         keys.one_time = one.into_iter().collect();
         return Some((keys, None));
     }
@@ -119,15 +153,26 @@ pub fn fetch_bundles(world: &World, iq: &Node) -> Node {
     let mut st = world.lock();
     let mut users = Vec::new();
     for user in child(iq, "key").map(children).unwrap_or_default() {
-        let Some(jid) = attr(user, "jid") else { continue };
-        let Some((user_part, device, server)) = split_jid(&jid) else { continue };
-        let phone = if server == "lid" { st.lid_to_phone.get(&user_part).cloned() } else { Some(user_part) };
+        let Some(jid) = attr(user, "jid") else {
+            continue;
+        };
+        let Some((user_part, device, server)) = split_jid(&jid) else {
+            continue;
+        };
+        let phone = if server == "lid" {
+            st.lid_to_phone.get(&user_part).cloned()
+        } else {
+            Some(user_part)
+        };
         let bundle = phone.and_then(|p| take_bundle(&mut st, &p, device));
         let node = match bundle {
             Some((keys, identity)) => bundle_node(&jid, &keys, identity),
             None => NodeBuilder::new("user")
                 .attr("jid", jid.clone())
-                .children([NodeBuilder::new("error").attr("code", "404").attr("text", "item-not-found").build()])
+                .children([NodeBuilder::new("error")
+                    .attr("code", "404")
+                    .attr("text", "item-not-found")
+                    .build()])
                 .build(),
         };
         users.push(node);
@@ -137,10 +182,18 @@ pub fn fetch_bundles(world: &World, iq: &Node) -> Node {
 
 pub fn bundle_node(jid: &str, keys: &PublishedKeys, device_identity: Option<Vec<u8>>) -> Node {
     let mut parts = vec![
-        NodeBuilder::new("registration").bytes(keys.registration_id.to_be_bytes().to_vec()).build(),
+        NodeBuilder::new("registration")
+            .bytes(keys.registration_id.to_be_bytes().to_vec())
+            .build(),
         NodeBuilder::new("type").bytes(vec![5]).build(),
-        NodeBuilder::new("identity").bytes(keys.identity.to_vec()).build(),
-        skey_node(keys.signed_prekey_id, &keys.signed_prekey, &keys.signed_prekey_signature),
+        NodeBuilder::new("identity")
+            .bytes(keys.identity.to_vec())
+            .build(),
+        skey_node(
+            keys.signed_prekey_id,
+            &keys.signed_prekey,
+            &keys.signed_prekey_signature,
+        ),
     ];
     if let Some((id, value)) = keys.one_time.first() {
         parts.push(
@@ -155,5 +208,8 @@ pub fn bundle_node(jid: &str, keys: &PublishedKeys, device_identity: Option<Vec<
     if let Some(identity) = device_identity {
         parts.push(NodeBuilder::new("device-identity").bytes(identity).build());
     }
-    NodeBuilder::new("user").attr("jid", jid.to_string()).children(parts).build()
+    NodeBuilder::new("user")
+        .attr("jid", jid.to_string())
+        .children(parts)
+        .build()
 }

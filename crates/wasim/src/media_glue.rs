@@ -8,7 +8,8 @@ use sha2::{Digest, Sha256};
 
 pub fn describe(world: &World, m: MediaRef<'_>) -> Value {
     let mut v = json!({"type": m.kind});
-    let (Some(host), Some(path), Some(key)) = (world.media.as_ref(), m.direct_path, m.media_key) else {
+    let (Some(host), Some(path), Some(key)) = (world.media.as_ref(), m.direct_path, m.media_key)
+    else {
         v["error"] = json!("media reference incomplete or no media host");
         return v;
     };

@@ -5,10 +5,6 @@ use wacore_binary::{Node, NodeContent};
 
 pub const SERVER: &str = "s.whatsapp.net";
 
-pub fn server_jid() -> &'static str {
-    SERVER
-}
-
 pub fn now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -60,7 +56,10 @@ pub fn iq_set(id: &str, xmlns: &str, child: Node) -> Node {
 /// The answer to a client IQ, echoing its id.
 pub fn iq_result(request: &Node, children: Vec<Node>) -> Node {
     let mut b = NodeBuilder::new("iq")
-        .attr("from", attr(request, "to").unwrap_or_else(|| SERVER.to_string()))
+        .attr(
+            "from",
+            attr(request, "to").unwrap_or_else(|| SERVER.to_string()),
+        )
         .attr("type", "result")
         .attr("id", attr(request, "id").unwrap_or_default());
     if !children.is_empty() {
@@ -71,7 +70,10 @@ pub fn iq_result(request: &Node, children: Vec<Node>) -> Node {
 
 pub fn iq_error(request: &Node, code: u16, text: &str) -> Node {
     NodeBuilder::new("iq")
-        .attr("from", attr(request, "to").unwrap_or_else(|| SERVER.to_string()))
+        .attr(
+            "from",
+            attr(request, "to").unwrap_or_else(|| SERVER.to_string()),
+        )
         .attr("type", "error")
         .attr("id", attr(request, "id").unwrap_or_default())
         .children([NodeBuilder::new("error")

@@ -6,13 +6,6 @@ use crate::world::World;
 use std::sync::Arc;
 use wacore_binary::Node;
 
-/// A client's request for a pairing code, kept until the phone enters it.
-#[derive(Clone, Debug)]
-pub struct CodeRequest {
-    pub code: String,
-    pub phone: String,
-}
-
 pub fn on_companion_iq(_world: &Arc<World>, _conn: &Conn, _iq: &Node) -> Option<Node> {
     None
 }

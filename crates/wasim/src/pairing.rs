@@ -38,7 +38,10 @@ pub fn offer_qr_refs(world: &World, conn: ConnId, handle: &ConnHandle) {
         }
     }
     let node = NodeBuilder::new("pair-device")
-        .children(refs.into_iter().map(|r| NodeBuilder::new("ref").bytes(r.into_bytes()).build()))
+        .children(
+            refs.into_iter()
+                .map(|r| NodeBuilder::new("ref").bytes(r.into_bytes()).build()),
+        )
         .build();
     send_iq(world, handle, "md", node, Awaiting::Other);
 }
@@ -46,8 +49,8 @@ pub fn offer_qr_refs(world: &World, conn: ConnId, handle: &ConnHandle) {
 /// The phone scans `qr`: the client showing it becomes a companion of
 /// `phone`.
 pub fn scan(world: &World, qr: &str, phone: &str) -> Result<(), PairError> {
-    let (pairing_ref, noise_pub, identity_pub) =
-        wacore::pair::PairUtils::parse_qr_code(qr).map_err(|e| PairError::Malformed(e.to_string()))?;
+    let (pairing_ref, noise_pub, identity_pub) = wacore::pair::PairUtils::parse_qr_code(qr)
+        .map_err(|e| PairError::Malformed(e.to_string()))?;
     let adv_secret = qr
         .split(',')
         .nth(3)
@@ -56,10 +59,15 @@ pub fn scan(world: &World, qr: &str, phone: &str) -> Result<(), PairError> {
         .ok_or_else(|| PairError::Malformed("QR has no 32-byte ADV secret".into()))?;
     let conn = {
         let st = world.lock();
-        let conn = *st.qr_refs.get(&pairing_ref).ok_or(PairError::NoSuchClient)?;
+        let conn = *st
+            .qr_refs
+            .get(&pairing_ref)
+            .ok_or(PairError::NoSuchClient)?;
         let pending = st.pairing.get(&conn).ok_or(PairError::NoSuchClient)?;
         if pending.noise_pub != noise_pub || pending.keys.identity != identity_pub {
-            return Err(PairError::Malformed("QR keys do not match the client showing it".into()));
+            return Err(PairError::Malformed(
+                "QR keys do not match the client showing it".into(),
+            ));
         }
         conn
     };
@@ -71,11 +79,20 @@ pub fn scan(world: &World, qr: &str, phone: &str) -> Result<(), PairError> {
 pub fn link(world: &World, conn: ConnId, phone: &str, adv_secret: &[u8]) -> Result<()> {
     world.ensure_account(phone);
     let mut st = world.lock();
-    let pending = st.pairing.remove(&conn).ok_or_else(|| anyhow!("client went away"))?;
+    let pending = st
+        .pairing
+        .remove(&conn)
+        .ok_or_else(|| anyhow!("client went away"))?;
     st.qr_refs.retain(|_, c| *c != conn);
-    let handle = st.conns.get(&conn).cloned().ok_or_else(|| anyhow!("client went away"))?;
+    let handle = st
+        .conns
+        .get(&conn)
+        .cloned()
+        .ok_or_else(|| anyhow!("client went away"))?;
     let account = st.accounts.get_mut(phone).expect("ensured above");
-    let device_id = (1..u16::MAX).find(|d| !account.companions.contains_key(d)).unwrap_or(1);
+    let device_id = (1..u16::MAX)
+        .find(|d| !account.companions.contains_key(d))
+        .unwrap_or(1);
     let key_index = account.next_key_index;
     account.next_key_index += 1;
     let details = wa::ADVDeviceIdentity {
@@ -134,7 +151,17 @@ pub fn link(world: &World, conn: ConnId, phone: &str, adv_secret: &[u8]) -> Resu
             NodeBuilder::new("platform").attr("name", "smba").build(),
         ])
         .build();
-    send_iq(world, &handle, "md", success, Awaiting::PairSuccess { phone: phone.to_string(), device: device_id, conn });
+    send_iq(
+        world,
+        &handle,
+        "md",
+        success,
+        Awaiting::PairSuccess {
+            phone: phone.to_string(),
+            device: device_id,
+            conn,
+        },
+    );
     Ok(())
 }
 

@@ -19,10 +19,25 @@ fn address(device: &DeviceAddr) -> ProtocolAddress {
 }
 
 /// `phone`'s primary receives an `<enc>` from device `from`.
-pub async fn receive(world: &Arc<World>, phone: &str, from: &DeviceAddr, id: &str, enc: &Node, as_jid: &str) {
-    let Some((kind, body)) = enc_payload(enc) else { return };
-    let Some(party) = world.lock().accounts.get(phone).map(|a| a.primary.clone()) else { return };
-    let decrypted = party.lock().await.decrypt(&address(from), &kind, &body).await;
+pub async fn receive(
+    world: &Arc<World>,
+    phone: &str,
+    from: &DeviceAddr,
+    id: &str,
+    enc: &Node,
+    as_jid: &str,
+) {
+    let Some((kind, body)) = enc_payload(enc) else {
+        return;
+    };
+    let Some(party) = world.lock().accounts.get(phone).map(|a| a.primary.clone()) else {
+        return;
+    };
+    let decrypted = party
+        .lock()
+        .await
+        .decrypt(&address(from), &kind, &body)
+        .await;
     let message = match decrypted {
         Ok(m) => m,
         Err(e) => {
@@ -42,7 +57,11 @@ pub async fn receive(world: &Arc<World>, phone: &str, from: &DeviceAddr, id: &st
     if let Some(account) = world.lock().accounts.get_mut(phone) {
         account.inbox.push(entry);
     }
-    let receipt = NodeBuilder::new("receipt").attr("from", as_jid.to_string()).attr("id", id.to_string()).attr("t", now().to_string()).build();
+    let receipt = NodeBuilder::new("receipt")
+        .attr("from", as_jid.to_string())
+        .attr("id", id.to_string())
+        .attr("t", now().to_string())
+        .build();
     world.deliver(from, receipt);
 }
 
@@ -55,7 +74,12 @@ fn time_fmt(secs: u64) -> String {
     let days = secs / 86_400;
     let rem = secs % 86_400;
     let (y, m, d) = civil_from_days(days as i64);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, (rem % 3600) / 60, rem % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
 }
 
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
@@ -81,7 +105,12 @@ pub fn record_receipt(world: &World, phone: &str, from: &DeviceAddr, ids: &[Stri
 
 /// The phone of `from_phone` sends `message` to every linked device of
 /// `to_phone`. Returns the message id.
-pub async fn send(world: &Arc<World>, from_phone: &str, to_phone: &str, message: &wa::Message) -> Result<String> {
+pub async fn send(
+    world: &Arc<World>,
+    from_phone: &str,
+    to_phone: &str,
+    message: &wa::Message,
+) -> Result<String> {
     world.ensure_account(from_phone);
     world.ensure_account(to_phone);
     let id = format!("3EB0{}", hex::encode_upper(rand::random::<[u8; 9]>()));
@@ -89,7 +118,12 @@ pub async fn send(world: &Arc<World>, from_phone: &str, to_phone: &str, message:
         let st = world.lock();
         let from = &st.accounts[from_phone];
         let to = &st.accounts[to_phone];
-        let targets: Vec<u16> = to.companions.values().filter(|c| c.signed_identity.is_some()).map(|c| c.id).collect();
+        let targets: Vec<u16> = to
+            .companions
+            .values()
+            .filter(|c| c.signed_identity.is_some())
+            .map(|c| c.id)
+            .collect();
         (from.primary.clone(), from.push_name.clone(), targets)
     };
     let mut party = party.lock().await;
@@ -111,19 +145,36 @@ pub async fn send(world: &Arc<World>, from_phone: &str, to_phone: &str, message:
 
 fn message_type(m: &wa::Message) -> &'static str {
     let m = crate::content::unwrap(m);
-    if m.conversation.is_some() || m.extended_text_message.as_option().is_some() || m.protocol_message.as_option().is_some() { "text" } else { "media" }
+    if m.conversation.is_some()
+        || m.extended_text_message.as_option().is_some()
+        || m.protocol_message.as_option().is_some()
+    {
+        "text"
+    } else {
+        "media"
+    }
 }
 
 /// Encrypts for one device, starting a session from its bundle if needed.
-async fn encrypt_for(world: &World, party: &mut crate::signal::SignalParty, to: &DeviceAddr, message: &wa::Message) -> Result<Node> {
+async fn encrypt_for(
+    world: &World,
+    party: &mut crate::signal::SignalParty,
+    to: &DeviceAddr,
+    message: &wa::Message,
+) -> Result<Node> {
     let addr = address(to);
     if !party.has_session(&addr) {
-        let (keys, _) = crate::keys::take_bundle(&mut world.lock(), &to.0, to.1).context("no bundle for device")?;
+        let (keys, _) = crate::keys::take_bundle(&mut world.lock(), &to.0, to.1)
+            .context("no bundle for device")?;
         let one_time = keys.one_time.first().copied();
         party.start_session(&addr, &keys, one_time).await?;
     }
     let (kind, body) = party.encrypt(&addr, message).await?;
-    Ok(NodeBuilder::new("enc").attr("v", "2").attr("type", kind).bytes(body).build())
+    Ok(NodeBuilder::new("enc")
+        .attr("v", "2")
+        .attr("type", kind)
+        .bytes(body)
+        .build())
 }
 
 /// Once a new companion has uploaded prekeys, its phone sends it the
@@ -131,8 +182,12 @@ async fn encrypt_for(world: &World, party: &mut crate::signal::SignalParty, to: 
 pub async fn maybe_share_app_state_keys(world: Arc<World>, me: DeviceAddr) {
     let (party, key) = {
         let mut st = world.lock();
-        let Some(account) = st.accounts.get_mut(&me.0) else { return };
-        let Some(c) = account.companions.get_mut(&me.1) else { return };
+        let Some(account) = st.accounts.get_mut(&me.0) else {
+            return;
+        };
+        let Some(c) = account.companions.get_mut(&me.1) else {
+            return;
+        };
         if c.got_key_share || c.keys.one_time.is_empty() {
             return;
         }
@@ -142,10 +197,9 @@ pub async fn maybe_share_app_state_keys(world: Arc<World>, me: DeviceAddr) {
     let share = wa::Message {
         protocol_message: buffa::MessageField::some(wa::message::ProtocolMessage {
             r#type: Some(wa::message::protocol_message::Type::APP_STATE_SYNC_KEY_SHARE),
-            app_state_sync_key_share: buffa::MessageField::some(wa::message::AppStateSyncKeyShare {
-                keys: vec![key],
-                ..Default::default()
-            }),
+            app_state_sync_key_share: buffa::MessageField::some(
+                wa::message::AppStateSyncKeyShare { keys: vec![key] },
+            ),
             ..Default::default()
         }),
         ..Default::default()
@@ -155,7 +209,10 @@ pub async fn maybe_share_app_state_keys(world: Arc<World>, me: DeviceAddr) {
         let enc = encrypt_for(&world, &mut party, &me, &share).await?;
         let node = NodeBuilder::new("message")
             .attr("from", format!("{}@{SERVER}", me.0))
-            .attr("id", format!("3EB0{}", hex::encode_upper(rand::random::<[u8; 9]>())))
+            .attr(
+                "id",
+                format!("3EB0{}", hex::encode_upper(rand::random::<[u8; 9]>())),
+            )
             .attr("type", "text")
             .attr("category", "peer")
             .attr("t", now().to_string())

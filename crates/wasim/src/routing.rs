@@ -21,12 +21,18 @@ fn addressed(node: &Node, to: &str) -> Vec<Addressed> {
     if let Some(parts) = child(node, "participants") {
         for p in children(parts) {
             if let (Some(jid), Some(enc)) = (attr(p, "jid"), child(p, "enc")) {
-                out.push(Addressed { jid, enc: enc.clone() });
+                out.push(Addressed {
+                    jid,
+                    enc: enc.clone(),
+                });
             }
         }
     }
     for enc in children(node).iter().filter(|c| c.tag == "enc") {
-        out.push(Addressed { jid: to.to_string(), enc: enc.clone() });
+        out.push(Addressed {
+            jid: to.to_string(),
+            enc: enc.clone(),
+        });
     }
     out
 }
@@ -53,21 +59,34 @@ pub async fn on_message(world: &Arc<World>, conn: &Conn, from: DeviceAddr, node:
     let sender_identity = child(&node, "device-identity").cloned();
     let kind = attr(&node, "type").unwrap_or_else(|| "text".into());
     for target in addressed(&node, &to) {
-        let Some((user, device, server)) = split_jid(&target.jid) else { continue };
-        let Some(phone) = world.phone_of(&user, &server) else { continue };
+        let Some((user, device, server)) = split_jid(&target.jid) else {
+            continue;
+        };
+        let Some(phone) = world.phone_of(&user, &server) else {
+            continue;
+        };
         if device == 0 {
-            let peer_user_jid = if server == "lid" { format!("{user}@lid") } else { format!("{phone}@{SERVER}") };
+            let peer_user_jid = if server == "lid" {
+                format!("{user}@lid")
+            } else {
+                format!("{phone}@{SERVER}")
+            };
             crate::phone::receive(world, &phone, &from, &id, &target.enc, &peer_user_jid).await;
             continue;
         }
-        world.counters.messages_relayed.fetch_add(1, Ordering::Relaxed);
+        world
+            .counters
+            .messages_relayed
+            .fetch_add(1, Ordering::Relaxed);
         let mut relayed = NodeBuilder::new("message")
             .attr("from", sender_jid(&from))
             .attr("id", id.clone())
             .attr("type", kind.clone())
             .attr("t", now().to_string());
         if from.0 == phone {
-            relayed = relayed.attr("category", "peer").attr("recipient", to.clone());
+            relayed = relayed
+                .attr("category", "peer")
+                .attr("recipient", to.clone());
         }
         let mut content = vec![target.enc];
         content.extend(sender_identity.clone());
@@ -77,7 +96,11 @@ pub async fn on_message(world: &Arc<World>, conn: &Conn, from: DeviceAddr, node:
 
 /// `phone` or `phone:device` at the user server.
 pub fn sender_jid(from: &DeviceAddr) -> String {
-    if from.1 == 0 { format!("{}@{SERVER}", from.0) } else { format!("{}:{}@{SERVER}", from.0, from.1) }
+    if from.1 == 0 {
+        format!("{}@{SERVER}", from.0)
+    } else {
+        format!("{}:{}@{SERVER}", from.0, from.1)
+    }
 }
 
 /// Receipts a companion sends (delivered, read) go to the message's sender.
@@ -85,18 +108,31 @@ pub fn on_receipt(world: &World, conn: &Conn, from: DeviceAddr, node: &Node) {
     let id = attr(node, "id").unwrap_or_default();
     let to = attr(node, "to").unwrap_or_default();
     let kind = attr(node, "type");
-    let mut ack = NodeBuilder::new("ack").attr("class", "receipt").attr("id", id.clone()).attr("from", to.clone());
+    let mut ack = NodeBuilder::new("ack")
+        .attr("class", "receipt")
+        .attr("id", id.clone())
+        .attr("from", to.clone());
     if let Some(k) = &kind {
         ack = ack.attr("type", k.clone());
     }
     conn.handle.send(ack.build());
-    let Some((user, _, server)) = split_jid(&to) else { return };
-    let Some(phone) = world.phone_of(&user, &server) else { return };
+    let Some((user, _, server)) = split_jid(&to) else {
+        return;
+    };
+    let Some(phone) = world.phone_of(&user, &server) else {
+        return;
+    };
     let mut ids = vec![id];
     if let Some(list) = child(node, "list") {
         ids.extend(children(list).iter().filter_map(|i| attr(i, "id")));
     }
-    crate::phone::record_receipt(world, &phone, &from, &ids, kind.as_deref().unwrap_or("delivery"));
+    crate::phone::record_receipt(
+        world,
+        &phone,
+        &from,
+        &ids,
+        kind.as_deref().unwrap_or("delivery"),
+    );
 }
 
 /// Sends what waited for this device, then the end-of-offline marker.
@@ -109,7 +145,9 @@ pub fn flush_offline(world: &World, me: &DeviceAddr, handle: &ConnHandle) {
     }
     handle.send(
         NodeBuilder::new("ib")
-            .children([NodeBuilder::new("offline").attr("count", count.to_string()).build()])
+            .children([NodeBuilder::new("offline")
+                .attr("count", count.to_string())
+                .build()])
             .build(),
     );
 }

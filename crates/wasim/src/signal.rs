@@ -199,7 +199,7 @@ impl SignalParty {
         if let Some(id) = result.consumed_prekey_id {
             self.prekeys.remove(&u32::from(id));
         }
-        Ok(wacore::messages::decode_plaintext(&result.plaintext, 2)?)
+        wacore::messages::decode_plaintext(&result.plaintext, 2)
     }
 }
 

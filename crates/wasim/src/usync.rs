@@ -9,8 +9,15 @@ use wacore_binary::builder::NodeBuilder;
 use waproto::whatsapp as wa;
 
 pub fn answer(world: &World, iq: &Node) -> Node {
-    let Some(usync) = child(iq, "usync") else { return crate::nodes::iq_error(iq, 400, "bad-request") };
-    let asked: Vec<String> = child(usync, "query").map(children).unwrap_or_default().iter().map(|q| q.tag.to_string()).collect();
+    let Some(usync) = child(iq, "usync") else {
+        return crate::nodes::iq_error(iq, 400, "bad-request");
+    };
+    let asked: Vec<String> = child(usync, "query")
+        .map(children)
+        .unwrap_or_default()
+        .iter()
+        .map(|q| q.tag.to_string())
+        .collect();
     let mut users = Vec::new();
     for user in child(usync, "list").map(children).unwrap_or_default() {
         if let Some(node) = user_result(world, user, &asked) {
@@ -24,9 +31,15 @@ pub fn answer(world: &World, iq: &Node) -> Node {
         }
     }
     let result = NodeBuilder::new("result")
-        .children(asked.iter().map(|q| NodeBuilder::new_dynamic(q.clone()).build()))
+        .children(
+            asked
+                .iter()
+                .map(|q| NodeBuilder::new_dynamic(q.clone()).build()),
+        )
         .build();
-    out = out.attr("last", "true").children([result, NodeBuilder::new("list").children(users).build()]);
+    out = out
+        .attr("last", "true")
+        .children([result, NodeBuilder::new("list").children(users).build()]);
     iq_result(iq, vec![out.build()])
 }
 
@@ -38,7 +51,10 @@ fn asked_phone(world: &World, user: &Node) -> Option<(String, String)> {
         return Some((phone, jid));
     }
     let raw = child(user, "contact").and_then(crate::nodes::bytes)?;
-    let digits: String = String::from_utf8_lossy(raw).chars().filter(char::is_ascii_digit).collect();
+    let digits: String = String::from_utf8_lossy(raw)
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
     (digits.len() >= 7).then(|| (digits.clone(), format!("{digits}@{SERVER}")))
 }
 
@@ -51,22 +67,48 @@ fn user_result(world: &World, user: &Node, asked: &[String]) -> Option<Node> {
     for q in asked {
         match q.as_str() {
             "devices" => parts.push(devices_node(account)),
-            "lid" => parts.push(NodeBuilder::new("lid").attr("val", format!("{}@lid", account.lid)).build()),
+            "lid" => parts.push(
+                NodeBuilder::new("lid")
+                    .attr("val", format!("{}@lid", account.lid))
+                    .build(),
+            ),
             "contact" => parts.push(NodeBuilder::new("contact").attr("type", "in").build()),
             _ => {}
         }
     }
-    let user_jid = if jid.ends_with("@lid") { jid } else { format!("{phone}@{SERVER}") };
-    Some(NodeBuilder::new("user").attr("jid", user_jid).children(parts).build())
+    let user_jid = if jid.ends_with("@lid") {
+        jid
+    } else {
+        format!("{phone}@{SERVER}")
+    };
+    Some(
+        NodeBuilder::new("user")
+            .attr("jid", user_jid)
+            .children(parts)
+            .build(),
+    )
 }
 
 fn devices_node(account: &crate::world::Account) -> Node {
     let mut list = vec![NodeBuilder::new("device").attr("id", "0").build()];
-    for c in account.companions.values().filter(|c| c.signed_identity.is_some()) {
-        list.push(NodeBuilder::new("device").attr("id", c.id.to_string()).attr("key-index", c.key_index.to_string()).build());
+    for c in account
+        .companions
+        .values()
+        .filter(|c| c.signed_identity.is_some())
+    {
+        list.push(
+            NodeBuilder::new("device")
+                .attr("id", c.id.to_string())
+                .attr("key-index", c.key_index.to_string())
+                .build(),
+        );
     }
     let mut parts = vec![NodeBuilder::new("device-list").children(list).build()];
-    if account.companions.values().any(|c| c.signed_identity.is_some()) {
+    if account
+        .companions
+        .values()
+        .any(|c| c.signed_identity.is_some())
+    {
         parts.push(key_index_list(account));
     }
     NodeBuilder::new("devices").children(parts).build()
@@ -86,12 +128,19 @@ fn key_index_list(account: &crate::world::Account) -> Node {
     .encode_to_vec();
     let mut to_sign = vec![6u8, 2];
     to_sign.extend_from_slice(&details);
-    let signature = account.account_key.private_key().calculate_signature(&to_sign, &mut rand::rng()).ok();
+    let signature = account
+        .account_key
+        .private_key()
+        .calculate_signature(&to_sign, &mut rand::rng())
+        .ok();
     let signed = wa::ADVSignedKeyIndexList {
         details: Some(details),
         account_signature: signature.map(|s| s.to_vec()),
         account_signature_key: Some(account.primary_identity.to_vec()),
     }
     .encode_to_vec();
-    NodeBuilder::new("key-index-list").attr("ts", ts.to_string()).bytes(signed).build()
+    NodeBuilder::new("key-index-list")
+        .attr("ts", ts.to_string())
+        .bytes(signed)
+        .build()
 }

@@ -90,7 +90,6 @@ fn new_app_state_key(raw_id: u32) -> waproto::whatsapp::message::AppStateSyncKey
     m::AppStateSyncKey {
         key_id: buffa::MessageField::some(m::AppStateSyncKeyId {
             key_id: Some(rand::random::<[u8; 6]>().to_vec()),
-            ..Default::default()
         }),
         key_data: buffa::MessageField::some(m::AppStateSyncKeyData {
             key_data: Some(rand::random::<[u8; 32]>().to_vec()),
@@ -98,12 +97,9 @@ fn new_app_state_key(raw_id: u32) -> waproto::whatsapp::message::AppStateSyncKey
                 raw_id: Some(raw_id),
                 current_index: Some(0),
                 device_indexes: vec![0],
-                ..Default::default()
             }),
             timestamp: Some(crate::nodes::now() as i64 * 1000),
-            ..Default::default()
         }),
-        ..Default::default()
     }
 }
 
@@ -116,7 +112,10 @@ impl Account {
         let raw_id = rand::random::<u32>() >> 1;
         Account {
             phone: phone.to_string(),
-            lid: format!("{}", 100_000_000_000_000u64 + rand::random::<u64>() % 899_999_999_999_999),
+            lid: format!(
+                "{}",
+                100_000_000_000_000u64 + rand::random::<u64>() % 899_999_999_999_999
+            ),
             raw_id,
             push_name: format!("Contact {phone}"),
             primary: Arc::new(tokio::sync::Mutex::new(party)),
@@ -130,21 +129,14 @@ impl Account {
             app_state_key: new_app_state_key(raw_id),
         }
     }
-
-    pub fn device_ids(&self) -> Vec<u16> {
-        std::iter::once(0).chain(self.companions.keys().copied()).collect()
-    }
 }
 
 /// A connection that registered (XX with pairing data) and waits for a
 /// phone to scan its QR or enter its pair code.
 #[derive(Clone, Debug)]
 pub struct PendingPairing {
-    pub conn: ConnId,
     pub keys: DeviceKeys,
     pub noise_pub: [u8; 32],
-    /// Pair-code flow state, once the client asked for a code.
-    pub pair_code: Option<crate::pair_code::CodeRequest>,
 }
 
 /// A device address: phone number and device id.
@@ -170,13 +162,21 @@ pub struct WorldState {
 #[derive(Clone, Debug)]
 pub enum Awaiting {
     /// pair-success sent to this device; its answer carries the signature.
-    PairSuccess { phone: String, device: u16, conn: ConnId },
+    PairSuccess {
+        phone: String,
+        device: u16,
+        conn: ConnId,
+    },
     Other,
 }
 
 #[derive(Default)]
 pub struct Counters {
     pub messages_relayed: AtomicU64,
+    pub handshakes_xx: AtomicU64,
+    pub handshakes_ik: AtomicU64,
+    pub handshakes_fallback: AtomicU64,
+    pub logins: AtomicU64,
     pub ack_delay_ms: AtomicU64,
 }
 
@@ -211,7 +211,10 @@ impl World {
     pub fn device_by_noise(&self, key: &[u8; 32]) -> Option<DeviceAddr> {
         let st = self.lock();
         st.accounts.values().find_map(|a| {
-            a.companions.values().find(|c| &c.noise_pub == key).map(|c| (a.phone.clone(), c.id))
+            a.companions
+                .values()
+                .find(|c| &c.noise_pub == key)
+                .map(|c| (a.phone.clone(), c.id))
         })
     }
 
@@ -242,7 +245,8 @@ impl World {
         let mut st = self.lock();
         if !st.accounts.contains_key(phone) {
             let account = Account::new(phone);
-            st.lid_to_phone.insert(account.lid.clone(), phone.to_string());
+            st.lid_to_phone
+                .insert(account.lid.clone(), phone.to_string());
             st.accounts.insert(phone.to_string(), account);
         }
     }

@@ -51,26 +51,52 @@ impl TestClient {
             .expect("bot builds");
         let handle = bot.spawn();
         let client = handle.client();
-        TestClient { handle: Some(handle), client, backend, events, changed }
+        TestClient {
+            handle: Some(handle),
+            client,
+            backend,
+            events,
+            changed,
+        }
     }
 
     /// Waits until `pick` finds something among the events so far.
     pub async fn wait_for<T>(&self, what: &str, pick: impl Fn(&Event) -> Option<T>) -> T {
+        self.wait_all(what, |events| events.iter().find_map(|e| pick(e)))
+            .await
+    }
+
+    /// Waits until `pick` finds something in the whole event history.
+    pub async fn wait_all<T>(&self, what: &str, pick: impl Fn(&[Arc<Event>]) -> Option<T>) -> T {
         let deadline = tokio::time::Instant::now() + DEADLINE;
         loop {
             let notified = self.changed.notified();
-            if let Some(found) = self.events.lock().unwrap().iter().find_map(|e| pick(e)) {
+            if let Some(found) = pick(&self.events.lock().unwrap()) {
                 return found;
             }
             if tokio::time::timeout_at(deadline, notified).await.is_err() {
-                let seen: Vec<String> = self.events.lock().unwrap().iter().map(|e| format!("{:?}", std::mem::discriminant(&**e))).collect();
-                panic!("timed out waiting for {what}; {} events seen: {seen:?}", seen.len());
+                let seen: Vec<String> = self
+                    .events
+                    .lock()
+                    .unwrap()
+                    .iter()
+                    .map(|e| format!("{:?}", std::mem::discriminant(&**e)))
+                    .collect();
+                panic!(
+                    "timed out waiting for {what}; {} events seen: {seen:?}",
+                    seen.len()
+                );
             }
         }
     }
 
     pub fn count(&self, pick: impl Fn(&Event) -> bool) -> usize {
-        self.events.lock().unwrap().iter().filter(|e| pick(e)).count()
+        self.events
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|e| pick(e))
+            .count()
     }
 
     pub async fn qr(&self) -> String {
@@ -82,7 +108,10 @@ impl TestClient {
     }
 
     pub async fn connected(&self) {
-        self.wait_for("Connected", |e| matches!(e, Event::Connected(_)).then_some(())).await
+        self.wait_for("Connected", |e| {
+            matches!(e, Event::Connected(_)).then_some(())
+        })
+        .await
     }
 
     pub async fn stop(&mut self) {
@@ -92,7 +121,12 @@ impl TestClient {
     }
 }
 
-pub async fn admin(sim: &Sim, method: reqwest::Method, path: &str, body: Option<serde_json::Value>) -> (u16, serde_json::Value) {
+pub async fn admin(
+    sim: &Sim,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> (u16, serde_json::Value) {
     let http = reqwest::Client::new();
     let mut req = http.request(method, format!("{}{path}", sim.admin_url()));
     if let Some(b) = body {
@@ -105,7 +139,12 @@ pub async fn admin(sim: &Sim, method: reqwest::Method, path: &str, body: Option<
 }
 
 /// Polls the admin API until `check` accepts the answer.
-pub async fn admin_until(sim: &Sim, path: &str, what: &str, check: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
+pub async fn admin_until(
+    sim: &Sim,
+    path: &str,
+    what: &str,
+    check: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
     let deadline = tokio::time::Instant::now() + DEADLINE;
     loop {
         let (_, v) = admin(sim, reqwest::Method::GET, path, None).await;
@@ -124,7 +163,13 @@ pub async fn paired_client(sim: &Sim, phone: &str) -> TestClient {
     let backend: Arc<dyn Backend> = Arc::new(whatsapp_rust::wacore::store::InMemoryBackend::new());
     let client = TestClient::start(sim, backend).await;
     let qr = client.qr().await;
-    let (status, body) = admin(sim, reqwest::Method::POST, "/admin/scan", Some(serde_json::json!({"qr": qr, "phone": phone}))).await;
+    let (status, body) = admin(
+        sim,
+        reqwest::Method::POST,
+        "/admin/scan",
+        Some(serde_json::json!({"qr": qr, "phone": phone})),
+    )
+    .await;
     assert_eq!(status, 200, "scan: {body}");
     client.connected().await;
     client
