@@ -1,1 +1,122 @@
+//! The session engine: one supervised task per WhatsApp session, each
+//! owning a whatsapp-rust client whose credentials live in our database.
+//!
+//! The engine writes what it learns (status, QR, pair code, phone number,
+//! last connected) through [`SessionRecords`]; the API reads the store.
 
+mod control;
+mod events;
+mod http;
+mod supervisor;
+
+pub use http::SharedHttpClient;
+pub use wacore::net::HttpClient;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use wagate_core::{Metrics, SessionKey, SessionRecords};
+use wagate_store::StateCipher;
+
+/// How sessions reach WhatsApp.
+#[derive(Clone)]
+pub struct EngineConfig {
+    /// WhatsApp Web socket URL (`wss://web.whatsapp.com/ws/chat` in
+    /// production, the simulator's `ws://` URL in tests).
+    pub wa_url: String,
+    /// Pins the WhatsApp Web version the client announces; `None` lets the
+    /// client look it up from web.whatsapp.com.
+    pub client_version: Option<(u32, u32, u32)>,
+    /// Replaces the default HTTPS client for media and version lookups.
+    pub http_client: Option<Arc<dyn HttpClient>>,
+}
+
+impl std::fmt::Debug for EngineConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EngineConfig")
+            .field("wa_url", &self.wa_url)
+            .field("client_version", &self.client_version)
+            .field("http_client", &self.http_client.is_some())
+            .finish()
+    }
+}
+
+/// Runs every session of this process.
+pub struct Engine {
+    /// Lets `&self` methods hand an owned engine to session tasks.
+    me: std::sync::Weak<Engine>,
+    pool: sqlx::SqlitePool,
+    cipher: Arc<StateCipher>,
+    records: Arc<dyn SessionRecords>,
+    metrics: Arc<Metrics>,
+    config: EngineConfig,
+    sessions: Mutex<HashMap<SessionKey, supervisor::Running>>,
+}
+
+impl Engine {
+    pub fn new(
+        pool: sqlx::SqlitePool,
+        cipher: Arc<StateCipher>,
+        records: Arc<dyn SessionRecords>,
+        metrics: Arc<Metrics>,
+        config: EngineConfig,
+    ) -> Arc<Self> {
+        Arc::new_cyclic(|me| Engine {
+            me: me.clone(),
+            pool,
+            cipher,
+            records,
+            metrics,
+            config,
+            sessions: Mutex::new(HashMap::new()),
+        })
+    }
+
+    fn arc(&self) -> Arc<Engine> {
+        self.me
+            .upgrade()
+            .expect("the engine outlives its own method calls")
+    }
+
+    fn running(&self) -> std::sync::MutexGuard<'_, HashMap<SessionKey, supervisor::Running>> {
+        self.sessions.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Brings back every session that is linked to a phone, without a new
+    /// QR; sessions never linked wait for an explicit connect.
+    pub async fn restore(&self) -> anyhow::Result<usize> {
+        let keys = self.records.sessions_to_restore().await?;
+        let mut started = 0;
+        for key in keys {
+            let backend = self.backend(&key);
+            if backend.is_paired().await.unwrap_or(false) {
+                self.start(key, backend).await?;
+                started += 1;
+            } else {
+                self.records
+                    .set_status(&key, wagate_core::SessionStatus::Disconnected)
+                    .await?;
+            }
+        }
+        Ok(started)
+    }
+
+    fn backend(&self, key: &SessionKey) -> wagate_store::WaStateBackend {
+        wagate_store::WaStateBackend::new(
+            self.pool.clone(),
+            self.cipher.clone(),
+            key.tenant,
+            key.session.clone(),
+        )
+    }
+
+    /// Stops every session, flushing its client state to the database.
+    pub async fn shutdown(&self) {
+        let all: Vec<supervisor::Running> = self.running().drain().map(|(_, r)| r).collect();
+        futures::future::join_all(all.into_iter().map(supervisor::Running::stop)).await;
+    }
+
+    /// How many sessions have a live task.
+    pub fn running_count(&self) -> usize {
+        self.running().len()
+    }
+}

@@ -15,13 +15,14 @@ use std::path::{Path, PathBuf};
 pub const DEFAULTS: &str = include_str!("../config.default.toml");
 
 /// Every setting and the environment variable that overrides it.
-const SETTINGS: [(&str, &str); 7] = [
+const SETTINGS: [(&str, &str); 8] = [
     ("listen", "WAGATE_LISTEN"),
     ("database_url", "WAGATE_DATABASE_URL"),
     ("data_dir", "WAGATE_DATA_DIR"),
     ("admin_key", "WAGATE_ADMIN_KEY"),
     ("master_key", "WAGATE_MASTER_KEY"),
     ("wa_url", "WAGATE_WA_URL"),
+    ("wa_version", "WAGATE_WA_VERSION"),
     ("log", "WAGATE_LOG"),
 ];
 
@@ -78,6 +79,8 @@ pub struct Config {
     /// `None`: read or generate `master.key` in `data_dir`.
     pub master_key: Option<MasterKey>,
     pub wa_url: String,
+    /// The WhatsApp Web version clients announce; `None` looks it up.
+    pub wa_version: Option<(u32, u32, u32)>,
     /// tracing `EnvFilter` directives.
     pub log: String,
 }
@@ -185,6 +188,17 @@ impl Config {
             bail!("{origin}: invalid websocket URL '{wa_url}' (expected ws:// or wss://)");
         }
 
+        let wa_version = match raw.get("wa_version") {
+            Some(r) => Some(parse_version(r.value.trim()).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "{}: invalid version '{}' (expected like 2.3000.1023456789)",
+                    r.origin,
+                    r.value.trim()
+                )
+            })?),
+            None => None,
+        };
+
         let (log, origin) = required(&raw, "log")?;
         tracing_subscriber::EnvFilter::try_new(&log)
             .map_err(|err| anyhow::anyhow!("{origin}: invalid log filter '{log}': {err}"))?;
@@ -196,6 +210,7 @@ impl Config {
             admin_key,
             master_key,
             wa_url,
+            wa_version,
             log,
         })
     }
@@ -298,4 +313,11 @@ mod tests {
         assert!(!shown.contains(&key.to_base64()), "{shown}");
         assert_eq!(config.master_key, Some(key));
     }
+}
+
+/// `major.minor.patch` as three numbers.
+fn parse_version(text: &str) -> Option<(u32, u32, u32)> {
+    let mut parts = text.split('.').map(|p| p.parse::<u32>().ok());
+    let version = (parts.next()??, parts.next()??, parts.next()??);
+    parts.next().is_none().then_some(version)
 }

@@ -1,51 +1,39 @@
 //! Where the session engine plugs into the binary.
 //!
 //! `build_engine` is called once by [`crate::run`] after the database is
-//! open and before the HTTP server starts. Until the whatsapp-rust engine
-//! lands it returns [`EngineNotRunning`], which refuses every command with
-//! `CoreError::Unavailable`, so the API answers 503 for session actions
-//! while everything else (accounts, keys, health) works.
+//! open and before the HTTP server starts: it starts the whatsapp-rust
+//! session engine and brings back every linked session.
 
 use crate::{EngineContext, Services};
-use async_trait::async_trait;
-use wagate_core::{CoreError, Recipient, SessionControl, SessionKey};
+use std::sync::Arc;
+use wagate_engine::{Engine, EngineConfig};
 
 /// Builds the session engine for `wagate serve`.
-pub async fn build_engine(_ctx: EngineContext) -> anyhow::Result<Services> {
-    tracing::warn!("no session engine in this build: session actions answer 503");
-    Ok(Services::new(
-        std::sync::Arc::new(EngineNotRunning),
-        async {},
-    ))
+pub async fn build_engine(ctx: EngineContext) -> anyhow::Result<Services> {
+    build_engine_with(ctx, None).await
 }
 
-/// Stand-in engine: every command is refused as unavailable.
-#[derive(Debug, Clone, Copy)]
-pub struct EngineNotRunning;
-
-fn not_running() -> CoreError {
-    CoreError::Unavailable("session engine not running".to_string())
-}
-
-#[async_trait]
-impl SessionControl for EngineNotRunning {
-    async fn connect(&self, _: &SessionKey) -> Result<(), CoreError> {
-        Err(not_running())
-    }
-
-    async fn pair_code(&self, _: &SessionKey, _: &str) -> Result<String, CoreError> {
-        Err(not_running())
-    }
-
-    async fn logout(&self, _: &SessionKey) -> Result<(), CoreError> {
-        Err(not_running())
-    }
-
-    async fn remove(&self, _: &SessionKey) -> Result<(), CoreError> {
-        Err(not_running())
-    }
-
-    async fn send_text(&self, _: &SessionKey, _: &Recipient, _: &str) -> Result<String, CoreError> {
-        Err(not_running())
-    }
+/// [`build_engine`] with a replacement HTTPS client for media (tests and
+/// the demo hand in one that trusts the simulator's media host).
+pub async fn build_engine_with(
+    ctx: EngineContext,
+    http_client: Option<Arc<dyn wagate_engine::HttpClient>>,
+) -> anyhow::Result<Services> {
+    let engine = Engine::new(
+        ctx.store.pool().clone(),
+        Arc::new(ctx.cipher.clone()),
+        Arc::new(ctx.store.clone()),
+        ctx.metrics.clone(),
+        EngineConfig {
+            wa_url: ctx.wa_url.clone(),
+            client_version: ctx.wa_version,
+            http_client,
+        },
+    );
+    let restored = engine.restore().await?;
+    tracing::info!(restored, "sessions restored");
+    let stopping = engine.clone();
+    Ok(Services::new(engine, async move {
+        stopping.shutdown().await;
+    }))
 }

@@ -27,6 +27,8 @@ pub struct EngineContext {
     pub metrics: Arc<Metrics>,
     /// WhatsApp Web websocket endpoint.
     pub wa_url: String,
+    /// Pinned WhatsApp Web version, if configured.
+    pub wa_version: Option<(u32, u32, u32)>,
 }
 
 /// A running session engine as the rest of the service sees it.
@@ -83,6 +85,7 @@ where
         cipher: StateCipher::new(master_key.0),
         metrics: metrics.clone(),
         wa_url: config.wa_url.clone(),
+        wa_version: config.wa_version,
     })
     .await
     .context("cannot start the session engine")?;

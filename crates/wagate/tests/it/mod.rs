@@ -1,5 +1,7 @@
 mod app;
 mod fake_engine;
+mod live;
+mod session_lifecycle;
 
 mod bootstrap;
 mod config;

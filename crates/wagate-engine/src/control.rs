@@ -1,0 +1,129 @@
+//! What the API asks of the engine.
+
+use crate::Engine;
+use async_trait::async_trait;
+use std::sync::Arc;
+use wagate_core::{CoreError, Recipient, SessionControl, SessionKey, SessionStatus};
+use whatsapp_rust::Client;
+use whatsapp_rust::pair_code::PairCodeOptions;
+
+impl Engine {
+    fn client_of(&self, key: &SessionKey) -> Option<Arc<Client>> {
+        self.running().get(key).and_then(|r| r.client())
+    }
+
+    async fn stop_session(&self, key: &SessionKey) {
+        let running = self.running().remove(key);
+        if let Some(r) = running {
+            r.stop().await;
+        }
+    }
+}
+
+fn unavailable(what: &str) -> CoreError {
+    CoreError::Unavailable(what.to_string())
+}
+
+#[async_trait]
+impl SessionControl for Engine {
+    async fn connect(&self, key: &SessionKey) -> Result<(), CoreError> {
+        if let Some(client) = self.client_of(key)
+            && client.is_logged_in()
+        {
+            return Ok(());
+        }
+        let backend = self.backend(key);
+        self.start(key.clone(), backend)
+            .await
+            .map_err(|e| CoreError::Internal(e.to_string()))
+    }
+
+    async fn pair_code(&self, key: &SessionKey, phone: &str) -> Result<String, CoreError> {
+        if self.client_of(key).is_none() {
+            self.connect(key).await?;
+        }
+        let client = wait_for_client(self, key)
+            .await
+            .ok_or_else(|| unavailable("session is not running"))?;
+        if client.is_logged_in() {
+            return Err(CoreError::Conflict(
+                "session is already linked to a phone".into(),
+            ));
+        }
+        let options = PairCodeOptions {
+            phone_number: phone.to_string(),
+            ..Default::default()
+        };
+        let code = client
+            .pair_with_code(options)
+            .await
+            .map_err(|e| unavailable(&format!("WhatsApp did not issue a pairing code: {e}")))?;
+        let _ = self.records.set_pair_code(key, Some(&code)).await;
+        Ok(code)
+    }
+
+    async fn logout(&self, key: &SessionKey) -> Result<(), CoreError> {
+        let client = self.client_of(key);
+        self.stop_session(key).await;
+        if let Some(client) = client
+            && client.is_logged_in()
+        {
+            client.logout().await;
+        }
+        self.forget_credentials(key, SessionStatus::LoggedOut).await;
+        Ok(())
+    }
+
+    async fn remove(&self, key: &SessionKey) -> Result<(), CoreError> {
+        let client = self.client_of(key);
+        self.stop_session(key).await;
+        if let Some(client) = client
+            && client.is_logged_in()
+        {
+            client.logout().await;
+        }
+        wagate_store::WaStateBackend::delete_all(&self.pool, key.tenant, &key.session)
+            .await
+            .map_err(|e| CoreError::Internal(e.to_string()))?;
+        Ok(())
+    }
+
+    async fn send_text(
+        &self,
+        key: &SessionKey,
+        to: &Recipient,
+        text: &str,
+    ) -> Result<String, CoreError> {
+        let client = self
+            .client_of(key)
+            .filter(|c| c.is_logged_in())
+            .ok_or_else(|| unavailable(&format!("Session '{}' is not connected", key.session)))?;
+        let jid: whatsapp_rust::Jid = to
+            .to_jid()
+            .parse()
+            .map_err(|_| CoreError::validation("to", "is not a valid WhatsApp address"))?;
+        let message = waproto::whatsapp::Message {
+            conversation: Some(text.to_string()),
+            ..Default::default()
+        };
+        let sent = client
+            .send_message(jid, message)
+            .await
+            .map_err(|e| unavailable(&format!("WhatsApp did not take the message: {e}")))?;
+        Ok(sent.message_id)
+    }
+}
+
+/// A just-started session builds its client within moments.
+async fn wait_for_client(engine: &Engine, key: &SessionKey) -> Option<Arc<Client>> {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        if let Some(c) = engine.client_of(key) {
+            return Some(c);
+        }
+        if tokio::time::Instant::now() > deadline {
+            return None;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}

@@ -1,0 +1,215 @@
+//! One session's task: builds its whatsapp-rust client over our encrypted
+//! store, turns client events into session state, and restarts the client
+//! if it stops for any reason other than a logout or a stop request.
+
+use crate::{Engine, SharedHttpClient};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+use wagate_core::{SessionKey, SessionStatus};
+use wagate_store::WaStateBackend;
+use whatsapp_rust::Client;
+use whatsapp_rust::bot::{Bot, BotHandle, EventDelivery};
+use whatsapp_rust::transport::TokioWebSocketTransportFactory;
+use whatsapp_rust::types::events::Event;
+
+/// How long to wait before restarting a client that stopped unexpectedly.
+const RESTART_DELAY: Duration = Duration::from_secs(2);
+/// Events buffered between the client and the session task.
+const EVENT_MAILBOX: usize = 1024;
+
+/// The handle the engine keeps for a running session.
+pub(crate) struct Running {
+    pub client: Arc<Mutex<Option<Arc<Client>>>>,
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    /// The client of the current connection attempt, if one is built.
+    pub fn client(&self) -> Option<Arc<Client>> {
+        self.client
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Asks the task to stop its client (flushing state) and waits for it.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}
+
+/// Why a client's run ended.
+enum Ending {
+    Stopped,
+    LoggedOut,
+    /// QR codes ran out with nobody scanning.
+    Unlinked,
+    Unexpected,
+}
+
+impl Engine {
+    /// Starts the session's task (replacing a running one).
+    pub(crate) async fn start(
+        &self,
+        key: SessionKey,
+        backend: WaStateBackend,
+    ) -> anyhow::Result<()> {
+        let old = self.running().remove(&key);
+        if let Some(old) = old {
+            old.stop().await;
+        }
+        self.records
+            .set_status(&key, SessionStatus::Connecting)
+            .await?;
+        let (stop, stopped) = watch::channel(false);
+        let client = Arc::new(Mutex::new(None));
+        let engine = self.arc();
+        let (task_key, task_client) = (key.clone(), client.clone());
+        let task = tokio::spawn(async move {
+            engine
+                .supervise(task_key, Arc::new(backend), task_client, stopped)
+                .await;
+        });
+        self.running().insert(key, Running { client, stop, task });
+        Ok(())
+    }
+
+    async fn supervise(
+        self: Arc<Self>,
+        key: SessionKey,
+        backend: Arc<WaStateBackend>,
+        slot: Arc<Mutex<Option<Arc<Client>>>>,
+        mut stopped: watch::Receiver<bool>,
+    ) {
+        loop {
+            let ending = match self
+                .run_client(&key, backend.clone(), &slot, &mut stopped)
+                .await
+            {
+                Ok(ending) => ending,
+                Err(e) => {
+                    tracing::warn!(session = %key.session, "session client failed: {e:#}");
+                    Ending::Unexpected
+                }
+            };
+            *slot.lock().unwrap_or_else(|p| p.into_inner()) = None;
+            match ending {
+                Ending::Stopped => return,
+                Ending::LoggedOut => {
+                    self.forget_credentials(&key, SessionStatus::LoggedOut)
+                        .await;
+                    break;
+                }
+                Ending::Unlinked => {
+                    let _ = self.records.set_qr(&key, None).await;
+                    let _ = self
+                        .records
+                        .set_status(&key, SessionStatus::Disconnected)
+                        .await;
+                    break;
+                }
+                Ending::Unexpected => {
+                    self.metrics.reconnect();
+                    let _ = self
+                        .records
+                        .set_status(&key, SessionStatus::Connecting)
+                        .await;
+                    tokio::select! {
+                        _ = tokio::time::sleep(RESTART_DELAY) => {}
+                        _ = stop_requested(&mut stopped) => return,
+                    }
+                }
+            }
+        }
+        // The session ended on its own: it no longer counts as running.
+        self.running().remove(&key);
+    }
+
+    /// Wipes a session's WhatsApp state so its next connect shows a new QR.
+    pub(crate) async fn forget_credentials(&self, key: &SessionKey, status: SessionStatus) {
+        if let Err(e) = WaStateBackend::delete_all(&self.pool, key.tenant, &key.session).await {
+            tracing::error!(session = %key.session, "cannot delete WhatsApp state: {e}");
+        }
+        let _ = self.records.set_qr(key, None).await;
+        let _ = self.records.set_pair_code(key, None).await;
+        let _ = self.records.set_status(key, status).await;
+    }
+
+    async fn run_client(
+        &self,
+        key: &SessionKey,
+        backend: Arc<WaStateBackend>,
+        slot: &Mutex<Option<Arc<Client>>>,
+        stopped: &mut watch::Receiver<bool>,
+    ) -> anyhow::Result<Ending> {
+        let (tx, mut events) = mpsc::unbounded_channel::<Arc<Event>>();
+        let mut builder = Bot::builder()
+            .with_backend_arc(backend)
+            .with_transport_factory(
+                TokioWebSocketTransportFactory::new().with_url(self.config.wa_url.clone()),
+            )
+            .with_event_delivery(EventDelivery::Ordered {
+                capacity: EVENT_MAILBOX,
+            })
+            .on_event(move |event, _client| {
+                let _ = tx.send(event);
+                async {}
+            });
+        if let Some(version) = self.config.client_version {
+            builder = builder.with_version(version);
+        }
+        if let Some(http) = &self.config.http_client {
+            builder = builder.with_http_client(SharedHttpClient(http.clone()));
+        }
+        let bot = builder.build().await?;
+        let mut handle: BotHandle = bot.spawn();
+        *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(handle.client());
+        let mut logged_out = false;
+        loop {
+            tokio::select! {
+                Some(event) = events.recv() => {
+                    match self.apply(key, &handle.client(), &event).await {
+                        Applied::LoggedOut => logged_out = true,
+                        Applied::Unlinked => {
+                            handle.shutdown().await;
+                            return Ok(Ending::Unlinked);
+                        }
+                        Applied::Continue => {}
+                    }
+                }
+                _ = &mut handle => {
+                    // Drain what the client said last before deciding.
+                    while let Ok(event) = events.try_recv() {
+                        if matches!(self.apply(key, &handle.client(), &event).await, Applied::LoggedOut) {
+                            logged_out = true;
+                        }
+                    }
+                    return Ok(if logged_out { Ending::LoggedOut } else { Ending::Unexpected });
+                }
+                _ = stop_requested(stopped) => {
+                    handle.shutdown().await;
+                    return Ok(Ending::Stopped);
+                }
+            }
+            if logged_out {
+                handle.shutdown().await;
+                return Ok(Ending::LoggedOut);
+            }
+        }
+    }
+}
+
+pub(crate) enum Applied {
+    Continue,
+    LoggedOut,
+    Unlinked,
+}
+
+/// Resolves once a stop was asked for (without holding the watch guard
+/// across awaits).
+async fn stop_requested(rx: &mut watch::Receiver<bool>) {
+    let _ = rx.wait_for(|s| *s).await;
+}
