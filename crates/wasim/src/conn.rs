@@ -156,6 +156,7 @@ fn admit(
             PendingPairing {
                 keys,
                 noise_pub: handle.client_static,
+                code: None,
             },
         );
         crate::pairing::offer_qr_refs(world, id, handle);

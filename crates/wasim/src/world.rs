@@ -133,10 +133,36 @@ impl Account {
 
 /// A connection that registered (XX with pairing data) and waits for a
 /// phone to scan its QR or enter its pair code.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct PendingPairing {
     pub keys: DeviceKeys,
     pub noise_pub: [u8; 32],
+    /// Set once the client asked to link by code (`companion_hello`).
+    pub code: Option<CodeRequest>,
+}
+
+/// A client's request to be linked to `phone` by a code it shows.
+#[derive(Debug)]
+pub struct CodeRequest {
+    pub phone: String,
+    pub pairing_ref: Vec<u8>,
+    /// The client's ephemeral key, wrapped with a key stretched from the
+    /// code; only a phone that knows the code can unwrap it.
+    pub wrapped_ephemeral: Vec<u8>,
+    /// When the code was asked for; the client drops it after ~180 s.
+    pub since: std::time::Instant,
+    /// `primary_hello`s sent for this request; the client answers three.
+    pub attempts: u32,
+    /// The phone waiting for the client's `companion_finish`, while it
+    /// tries a code.
+    pub finish: Option<tokio::sync::oneshot::Sender<CompanionFinish>>,
+}
+
+/// What the client sends back in `companion_finish`.
+#[derive(Debug)]
+pub struct CompanionFinish {
+    pub wrapped_bundle: Vec<u8>,
+    pub identity: [u8; 32],
 }
 
 /// A device address: phone number and device id.

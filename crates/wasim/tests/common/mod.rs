@@ -10,6 +10,7 @@ use wasim::Sim;
 use wasim::media::SimHttpClient;
 use whatsapp_rust::Client;
 use whatsapp_rust::bot::{Bot, BotHandle};
+use whatsapp_rust::pair_code::PairCodeOptions;
 use whatsapp_rust::store::traits::Backend;
 use whatsapp_rust::transport::TokioWebSocketTransportFactory;
 use whatsapp_rust::types::events::Event;
@@ -31,10 +32,20 @@ pub struct TestClient {
 impl TestClient {
     /// Starts a client on `backend` (fresh for pairing, reused to log in).
     pub async fn start(sim: &Sim, backend: Arc<dyn Backend>) -> TestClient {
+        TestClient::start_with(sim, backend, None).await
+    }
+
+    /// Like `start`, and when `pair_code` is given the client also asks to
+    /// be linked by code (its `Event::PairingCode` carries the code).
+    pub async fn start_with(
+        sim: &Sim,
+        backend: Arc<dyn Backend>,
+        pair_code: Option<PairCodeOptions>,
+    ) -> TestClient {
         let events: Arc<Mutex<Vec<Arc<Event>>>> = Arc::default();
         let changed = Arc::new(Notify::new());
         let (ev, ch) = (events.clone(), changed.clone());
-        let bot = Bot::builder()
+        let mut builder = Bot::builder()
             .with_backend_arc(backend.clone())
             .with_transport_factory(TokioWebSocketTransportFactory::new().with_url(sim.ws_url()))
             .with_http_client(SimHttpClient::new(sim.media().ca_pem()).expect("http client"))
@@ -45,10 +56,11 @@ impl TestClient {
                     ev.lock().unwrap().push(event);
                     ch.notify_waiters();
                 }
-            })
-            .build()
-            .await
-            .expect("bot builds");
+            });
+        if let Some(options) = pair_code {
+            builder = builder.with_pair_code(options);
+        }
+        let bot = builder.build().await.expect("bot builds");
         let handle = bot.spawn();
         let client = handle.client();
         TestClient {
@@ -102,6 +114,15 @@ impl TestClient {
     pub async fn qr(&self) -> String {
         self.wait_for("a QR code", |e| match e {
             Event::PairingQrCode(q) => Some(q.code.clone()),
+            _ => None,
+        })
+        .await
+    }
+
+    /// The code the client shows for linking by code.
+    pub async fn pair_code(&self) -> String {
+        self.wait_for("a pairing code", |e| match e {
+            Event::PairingCode(p) => Some(p.code.clone()),
             _ => None,
         })
         .await
