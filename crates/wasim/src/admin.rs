@@ -2,6 +2,7 @@
 //! the JSON admin API a test (or a person) uses to act as phones and
 //! contacts and to inject faults.
 
+use crate::SimConfig;
 use crate::media::MediaHost;
 use crate::world::World;
 use axum::Json;
@@ -28,16 +29,27 @@ pub struct Sim {
 impl Sim {
     /// Starts on an ephemeral loopback port, with a media host.
     pub async fn start() -> anyhow::Result<Sim> {
-        Sim::start_on("127.0.0.1:0".parse()?).await
+        Sim::start_with(SimConfig::default()).await
     }
 
     pub async fn start_on(addr: SocketAddr) -> anyhow::Result<Sim> {
-        let media = MediaHost::start()?;
+        Sim::start_with(SimConfig {
+            addr,
+            ..SimConfig::default()
+        })
+        .await
+    }
+
+    /// Starts with the given address and limits; refuses limits that
+    /// contradict each other.
+    pub async fn start_with(config: SimConfig) -> anyhow::Result<Sim> {
+        config.validate()?;
+        let media = MediaHost::start_with(config.media)?;
         let world = World::new(Some(media));
-        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let listener = tokio::net::TcpListener::bind(config.addr).await?;
         let addr = listener.local_addr()?;
         let (stop, mut stopped) = watch::channel(false);
-        let app = router(world.clone());
+        let app = router(world.clone(), config.max_admin_media);
         tokio::spawn(async move {
             let _ = axum::serve(listener, app)
                 .with_graceful_shutdown(async move {
@@ -81,14 +93,14 @@ impl Drop for Sim {
     }
 }
 
-fn router(world: Arc<World>) -> Router {
+fn router(world: Arc<World>, max_admin_media: usize) -> Router {
     Router::new()
         .route("/ws/chat", any(ws))
         .route("/admin/scan", post(scan))
         .route("/admin/pair-code", post(crate::pair_code::admin_enter_code))
         .route(
             "/admin/contacts/{phone}/send",
-            post(crate::admin_send::send),
+            crate::admin_send::route(max_admin_media),
         )
         .route("/admin/contacts/{phone}/inbox", get(inbox))
         .route("/admin/contacts/{phone}/receipts", get(receipts))

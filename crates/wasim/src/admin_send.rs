@@ -6,7 +6,8 @@ use crate::media_glue::media_type;
 use crate::world::World;
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::routing::{MethodRouter, post};
 use base64::Engine as _;
 use base64::prelude::BASE64_STANDARD;
 use serde::Deserialize;
@@ -15,8 +16,9 @@ use std::sync::Arc;
 use wacore_binary::builder::NodeBuilder;
 use waproto::whatsapp as wa;
 
-/// Largest media a contact may send through the admin API.
-pub const MAX_ADMIN_MEDIA: usize = 64 << 20;
+/// Room in a send body for everything but the media: `to`, `caption`,
+/// `filename` and the JSON around them.
+const BODY_SLACK: usize = 64 * 1024;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -31,24 +33,46 @@ pub struct SendBody {
     mimetype: Option<String>,
     filename: Option<String>,
     caption: Option<String>,
+    /// Audio only: a voice note rather than a music file.
+    ptt: Option<bool>,
 }
 
-pub async fn send(
+/// `POST /admin/contacts/{phone}/send`, taking media of up to `max_media`
+/// decoded bytes. The body limit sits just above that media's base64 size,
+/// so a far larger body is refused (413) while it is still being read.
+pub fn route(max_media: usize) -> MethodRouter<Arc<World>> {
+    let body_limit = max_media.div_ceil(3) * 4 + BODY_SLACK;
+    post(
+        move |world: State<Arc<World>>,
+              from: Path<String>,
+              body: Result<Json<SendBody>, JsonRejection>| {
+            send(world, from, body, max_media)
+        },
+    )
+    .layer(DefaultBodyLimit::max(body_limit))
+}
+
+async fn send(
     State(world): State<Arc<World>>,
     Path(from): Path<String>,
     body: Result<Json<SendBody>, JsonRejection>,
+    max_media: usize,
 ) -> Result<Json<Value>, AdminError> {
     let Json(body) = body?;
     let from = phone(&from, "contactPhone")?;
     let to = phone(&body.to, "to")?;
-    let message = build_message(&world, &body)?;
+    let message = build_message(&world, &body, max_media)?;
     let id = crate::phone::send(&world, &from, &to, &message)
         .await
         .map_err(|e| AdminError::BadRequest(format!("could not send: {e:#}")))?;
     Ok(Json(json!({"id": id})))
 }
 
-fn build_message(world: &World, body: &SendBody) -> Result<wa::Message, AdminError> {
+fn build_message(
+    world: &World,
+    body: &SendBody,
+    max_media: usize,
+) -> Result<wa::Message, AdminError> {
     let kind = body.kind.as_deref().unwrap_or("text");
     if kind == "text" {
         let text =
@@ -69,9 +93,11 @@ fn build_message(world: &World, body: &SendBody) -> Result<wa::Message, AdminErr
         .content
         .as_deref()
         .ok_or_else(|| AdminError::BadRequest("content: base64 media is required".into()))?;
-    if encoded.len() / 4 * 3 > MAX_ADMIN_MEDIA {
+    // Judged from the encoded length, so oversized media is refused before
+    // any of it is decoded.
+    if decoded_len(encoded) > max_media {
         return Err(AdminError::TooLarge(format!(
-            "content: media over {MAX_ADMIN_MEDIA} bytes"
+            "content: media over the {max_media} byte limit"
         )));
     }
     let plain = BASE64_STANDARD
@@ -130,6 +156,7 @@ fn build_message(world: &World, body: &SendBody) -> Result<wa::Message, AdminErr
                 media_key_timestamp: Some(up.media_key_timestamp),
                 mimetype: Some(mimetype),
                 streaming_sidecar: up.streaming_sidecar,
+                ptt: body.ptt,
                 ..Default::default()
             })
         }
@@ -150,6 +177,14 @@ fn build_message(world: &World, body: &SendBody) -> Result<wa::Message, AdminErr
         }
     }
     Ok(m)
+}
+
+/// Bytes that base64 `encoded` decodes to, if it is valid: three per four
+/// characters, less the padding.
+fn decoded_len(encoded: &str) -> usize {
+    let padding = encoded.bytes().rev().take_while(|&b| b == b'=').count();
+    let len = encoded.len() - padding;
+    len / 4 * 3 + len % 4 * 3 / 4
 }
 
 #[derive(Deserialize)]

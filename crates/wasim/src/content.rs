@@ -30,6 +30,8 @@ pub fn summarize(msg: &wa::Message, media: &dyn Fn(MediaRef<'_>) -> Value) -> Va
             &m.direct_path,
             &m.media_key,
             &m.file_enc_sha256,
+            &m.file_sha256,
+            m.file_length,
         ));
         v["caption"] = json!(m.caption);
         v["mimetype"] = json!(m.mimetype);
@@ -41,6 +43,8 @@ pub fn summarize(msg: &wa::Message, media: &dyn Fn(MediaRef<'_>) -> Value) -> Va
             &m.direct_path,
             &m.media_key,
             &m.file_enc_sha256,
+            &m.file_sha256,
+            m.file_length,
         ));
         v["caption"] = json!(m.caption);
         v["mimetype"] = json!(m.mimetype);
@@ -53,6 +57,8 @@ pub fn summarize(msg: &wa::Message, media: &dyn Fn(MediaRef<'_>) -> Value) -> Va
             &m.direct_path,
             &m.media_key,
             &m.file_enc_sha256,
+            &m.file_sha256,
+            m.file_length,
         ));
         v["caption"] = json!(m.caption);
         v["mimetype"] = json!(m.mimetype);
@@ -64,6 +70,8 @@ pub fn summarize(msg: &wa::Message, media: &dyn Fn(MediaRef<'_>) -> Value) -> Va
             &m.direct_path,
             &m.media_key,
             &m.file_enc_sha256,
+            &m.file_sha256,
+            m.file_length,
         ));
         v["mimetype"] = json!(m.mimetype);
         v["ptt"] = json!(m.ptt.unwrap_or(false));
@@ -81,6 +89,9 @@ pub struct MediaRef<'a> {
     pub direct_path: Option<&'a str>,
     pub media_key: Option<&'a [u8]>,
     pub file_enc_sha256: Option<&'a [u8]>,
+    /// What the sender claims about the plaintext; a phone checks them.
+    pub file_sha256: Option<&'a [u8]>,
+    pub file_length: Option<u64>,
 }
 
 impl<'a> MediaRef<'a> {
@@ -89,12 +100,16 @@ impl<'a> MediaRef<'a> {
         direct_path: &'a Option<String>,
         media_key: &'a Option<Vec<u8>>,
         file_enc_sha256: &'a Option<Vec<u8>>,
+        file_sha256: &'a Option<Vec<u8>>,
+        file_length: Option<u64>,
     ) -> Self {
         MediaRef {
             kind,
             direct_path: direct_path.as_deref(),
             media_key: media_key.as_deref(),
             file_enc_sha256: file_enc_sha256.as_deref(),
+            file_sha256: file_sha256.as_deref(),
+            file_length,
         }
     }
 }

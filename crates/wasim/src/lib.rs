@@ -18,8 +18,10 @@ mod pairing;
 mod phone;
 mod routing;
 pub mod signal;
+mod sim_config;
 mod usync;
 pub mod wire;
 mod world;
 
 pub use admin::Sim;
+pub use sim_config::SimConfig;

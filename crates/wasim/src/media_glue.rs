@@ -15,8 +15,18 @@ pub fn describe(world: &World, m: MediaRef<'_>) -> Value {
     };
     match host.decrypt_download(path, key, media_type(m.kind), m.file_enc_sha256) {
         Ok(plain) => {
-            v["sha256"] = json!(hex::encode(Sha256::digest(&plain)));
+            let digest = Sha256::digest(&plain);
+            v["sha256"] = json!(hex::encode(digest));
             v["size"] = json!(plain.len());
+            // A sender whose metadata disagrees with its media is a bug a real
+            // phone would show as a broken file; surface it, don't hide it.
+            if m.file_sha256
+                .is_some_and(|claimed| claimed != digest.as_slice())
+            {
+                v["error"] = json!("file_sha256 does not match the decrypted media");
+            } else if m.file_length.is_some_and(|n| n != plain.len() as u64) {
+                v["error"] = json!("file_length does not match the decrypted media");
+            }
         }
         Err(e) => v["error"] = json!(format!("download failed: {e:#}")),
     }
