@@ -3,6 +3,7 @@
 use crate::Engine;
 use crate::supervisor::Applied;
 use std::sync::Arc;
+use wacore::proto_helpers::MessageExt;
 use wagate_core::{SessionKey, SessionStatus};
 use whatsapp_rust::Client;
 use whatsapp_rust::types::events::Event;
@@ -35,6 +36,20 @@ impl Engine {
             }
             Event::LoggedOut(_) => return Applied::LoggedOut,
             Event::PairingQrCodesExhausted(_) => return Applied::Unlinked,
+            Event::Messages(batch) => {
+                for inbound in batch.iter().filter(|m| !m.info.source.is_from_me) {
+                    let text = inbound.message.text_content();
+                    let text = text.or_else(|| inbound.message.get_caption()).unwrap_or("");
+                    tracing::info!(
+                        session = %key.session,
+                        from = %inbound.info.source.sender,
+                        id = %inbound.info.id,
+                        text = %preview(text),
+                        "inbound message"
+                    );
+                }
+                Ok(())
+            }
             Event::ClientOutdated(_) => {
                 tracing::error!(session = %key.session, "WhatsApp rejected this client version as outdated");
                 Ok(())
@@ -45,5 +60,14 @@ impl Engine {
             tracing::warn!(session = %key.session, "cannot record session state: {e}");
         }
         Applied::Continue
+    }
+}
+
+/// The start of a message's text, for a log line.
+fn preview(text: &str) -> String {
+    const MAX: usize = 80;
+    match text.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_string(),
     }
 }
