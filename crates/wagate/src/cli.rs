@@ -1,4 +1,5 @@
-//! The command line: `serve`, `migrate`, `openapi`, `keys create`.
+//! The command line: `serve`, `migrate`, `openapi`, `keys create`, and in
+//! builds with the `demo` feature, `demo`.
 
 use crate::config::Config;
 use anyhow::Context;
@@ -34,6 +35,10 @@ pub enum Command {
     /// Manage API keys without going through the API.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Try wagate against a simulated WhatsApp server: no phone, no
+    /// internet, a temporary database. Reads no configuration.
+    #[cfg(feature = "demo")]
+    Demo(crate::demo::DemoOptions),
 }
 
 #[derive(Debug, Subcommand)]
@@ -57,6 +62,12 @@ pub enum KeysCommand {
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The demo brings its own settings; the configuration is not read.
+    #[cfg(feature = "demo")]
+    let cli = match cli.command {
+        Command::Demo(options) => return crate::demo::main(options),
+        command => Cli { command, ..cli },
+    };
     if let Command::Openapi = cli.command {
         print!("{}", wagate_api::openapi::document_json());
         return ExitCode::SUCCESS;
@@ -154,11 +165,13 @@ async fn execute(command: Command, config: Config) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        #[cfg(feature = "demo")]
+        Command::Demo(_) => unreachable!("the demo starts before the configuration is read"),
     }
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         if let Err(err) = tokio::signal::ctrl_c().await {
             tracing::error!(%err, "cannot listen for Ctrl-C");

@@ -4,6 +4,8 @@
 pub mod bootstrap;
 pub mod cli;
 pub mod config;
+#[cfg(feature = "demo")]
+pub mod demo;
 pub mod engine_seam;
 
 pub use config::Config;
