@@ -18,6 +18,19 @@ impl Engine {
             r.stop().await;
         }
     }
+
+    /// Unlinks the device from the phone, then stops the session. In this
+    /// order because the unlink request needs the connection the stop
+    /// closes; a client logged out the other way round stays listed on
+    /// the phone.
+    async fn unlink_and_stop(&self, key: &SessionKey) {
+        if let Some(client) = self.client_of(key)
+            && client.is_logged_in()
+        {
+            client.logout().await;
+        }
+        self.stop_session(key).await;
+    }
 }
 
 fn unavailable(what: &str) -> CoreError {
@@ -63,25 +76,13 @@ impl SessionControl for Engine {
     }
 
     async fn logout(&self, key: &SessionKey) -> Result<(), CoreError> {
-        let client = self.client_of(key);
-        self.stop_session(key).await;
-        if let Some(client) = client
-            && client.is_logged_in()
-        {
-            client.logout().await;
-        }
+        self.unlink_and_stop(key).await;
         self.forget_credentials(key, SessionStatus::LoggedOut).await;
         Ok(())
     }
 
     async fn remove(&self, key: &SessionKey) -> Result<(), CoreError> {
-        let client = self.client_of(key);
-        self.stop_session(key).await;
-        if let Some(client) = client
-            && client.is_logged_in()
-        {
-            client.logout().await;
-        }
+        self.unlink_and_stop(key).await;
         wagate_store::WaStateBackend::delete_all(&self.pool, key.tenant, &key.session)
             .await
             .map_err(|e| CoreError::Internal(e.to_string()))?;
