@@ -253,6 +253,13 @@ pub fn sqlite_file(url: &str) -> Option<PathBuf> {
     (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
 }
 
+/// `major.minor.patch` as three numbers.
+fn parse_version(text: &str) -> Option<(u32, u32, u32)> {
+    let mut parts = text.split('.').map(|p| p.parse::<u32>().ok());
+    let version = (parts.next()??, parts.next()??, parts.next()??);
+    parts.next().is_none().then_some(version)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -313,11 +320,4 @@ mod tests {
         assert!(!shown.contains(&key.to_base64()), "{shown}");
         assert_eq!(config.master_key, Some(key));
     }
-}
-
-/// `major.minor.patch` as three numbers.
-fn parse_version(text: &str) -> Option<(u32, u32, u32)> {
-    let mut parts = text.split('.').map(|p| p.parse::<u32>().ok());
-    let version = (parts.next()??, parts.next()??, parts.next()??);
-    parts.next().is_none().then_some(version)
 }
