@@ -1,31 +1,36 @@
-//! Starting the real app on port 0 over a fresh database, and small
-//! request helpers.
+//! The real app on port 0 over a fresh database, its session engine
+//! talking to the test's own wasim; and small request helpers.
 
-use super::fake_engine::{EngineDown, FakeEngine};
 use reqwest::{Method, RequestBuilder, Response};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use wagate::{Config, Services};
-use wagate_core::SessionControl;
+use wagate_store::Store;
+
+/// The WhatsApp Web version the client announces; pinned because the
+/// simulator cannot answer the client's version lookup on the web.
+const WA_VERSION: &str = "2.3000.1023456789";
 
 pub struct TestApp {
     pub base: String,
     pub http: reqwest::Client,
     pub admin_key: String,
     pub data_dir: PathBuf,
-    /// Set when the app runs with the fake engine.
-    pub engine: Option<Arc<FakeEngine>>,
+    /// WhatsApp for this test alone; it outlives restarts of the app.
+    pub sim: Arc<wasim::Sim>,
+    /// The app's own store handle (the engine is built with it).
+    store: Store,
+    dir: Arc<tempfile::TempDir>,
     engine_stopped: Arc<AtomicBool>,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<anyhow::Result<()>>>,
-    _dir: tempfile::TempDir,
 }
 
 /// Retries `check` until it returns `Some` or `within` passes.
@@ -65,71 +70,71 @@ pub async fn assert_error(response: Response, status: u16, kind: &str) -> Value 
 }
 
 impl TestApp {
-    /// The app with a session engine that is down: every session command
-    /// is refused as unavailable. Independent of the engine `wagate serve`
-    /// builds, so these tests keep their meaning when that changes.
+    /// The app over a fresh database, with a fresh simulator.
     pub async fn spawn() -> TestApp {
-        TestApp::start(None).await
-    }
-
-    /// The app over [`FakeEngine`].
-    pub async fn spawn_with_fake_engine() -> TestApp {
-        TestApp::start(Some(Arc::new(FakeEngine::default()))).await
-    }
-
-    async fn start(engine: Option<Arc<FakeEngine>>) -> TestApp {
-        let dir = tempfile::tempdir().unwrap();
+        let sim = Arc::new(wasim::Sim::start().await.unwrap());
+        let dir = Arc::new(tempfile::tempdir().unwrap());
         let admin_key = format!("test-admin-{}", wagate_core::NewApiKey::generate().secret);
+        TestApp::start(sim, dir, admin_key).await
+    }
+
+    /// Stops the app cleanly and starts it again over the same database
+    /// and simulator, as a process restart would.
+    pub async fn restart(mut self) -> TestApp {
+        self.halt().await;
+        let (sim, dir, admin_key) = (self.sim.clone(), self.dir.clone(), self.admin_key.clone());
+        drop(self);
+        TestApp::start(sim, dir, admin_key).await
+    }
+
+    async fn start(
+        sim: Arc<wasim::Sim>,
+        dir: Arc<tempfile::TempDir>,
+        admin_key: String,
+    ) -> TestApp {
         let vars = BTreeMap::from([
             (
-                "WAGATE_DATABASE_URL".to_string(),
+                "WAGATE_DATABASE_URL",
                 format!("sqlite://{}", dir.path().join("db/wagate.db").display()),
             ),
-            ("WAGATE_ADMIN_KEY".to_string(), admin_key.clone()),
-            ("WAGATE_LISTEN".to_string(), "127.0.0.1:0".to_string()),
+            ("WAGATE_ADMIN_KEY", admin_key.clone()),
+            ("WAGATE_LISTEN", "127.0.0.1:0".to_string()),
+            ("WAGATE_WA_URL", sim.ws_url()),
+            ("WAGATE_WA_VERSION", WA_VERSION.to_string()),
         ]);
         let config = Config::load_from(None, |name| vars.get(name).cloned()).unwrap();
         let data_dir = config.data_dir.clone();
         let listener = tokio::net::TcpListener::bind(config.listen).await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (shutdown, stop) = oneshot::channel::<()>();
-        let shutdown_signal = async move {
-            let _ = stop.await;
-        };
+
+        // Media goes to the simulator's host, whose certificate only this
+        // client trusts.
+        let media_client: Arc<dyn wagate_engine::HttpClient> =
+            Arc::new(wasim::media::SimHttpClient::new(sim.media().ca_pem()).unwrap());
         let engine_stopped = Arc::new(AtomicBool::new(false));
-        let stopped = engine_stopped.clone();
-        let fake = engine.clone();
+        let store_slot = Arc::new(OnceLock::new());
+        let (stopped, slot) = (engine_stopped.clone(), store_slot.clone());
         let build = move |ctx: wagate::EngineContext| async move {
-            let control: Arc<dyn SessionControl> = match fake {
-                Some(fake) => {
-                    fake.attach(ctx.store.clone());
-                    fake
-                }
-                None => Arc::new(EngineDown),
-            };
-            Ok(Services::new(control, async move {
+            let _ = slot.set(ctx.store.clone());
+            let engine = wagate::engine_seam::build_engine_with(ctx, Some(media_client)).await?;
+            // Records that `run` awaited the engine's shutdown.
+            Ok(Services::new(engine.control, async move {
+                engine.shutdown.await;
                 stopped.store(true, Ordering::SeqCst);
             }))
         };
         let server = tokio::spawn(wagate::run_with_engine(
             config,
             listener,
-            shutdown_signal,
+            async move {
+                let _ = stop.await;
+            },
             build,
         ));
-        let app = TestApp {
-            base,
-            http: reqwest::Client::new(),
-            admin_key,
-            data_dir,
-            engine,
-            engine_stopped,
-            shutdown: Some(shutdown),
-            server: Some(server),
-            _dir: dir,
-        };
-        let http = app.http.clone();
-        let health = app.url("/health");
+
+        let http = reqwest::Client::new();
+        let health = format!("{base}/health");
         eventually(Duration::from_secs(10), || {
             let (http, health) = (http.clone(), health.clone());
             async move {
@@ -141,17 +146,27 @@ impl TestApp {
             }
         })
         .await;
-        app
+        TestApp {
+            base,
+            http,
+            admin_key,
+            data_dir,
+            sim,
+            store: store_slot.get().expect("the engine is built").clone(),
+            dir,
+            engine_stopped,
+            shutdown: Some(shutdown),
+            server: Some(server),
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
 
-    pub fn engine(&self) -> &FakeEngine {
-        self.engine
-            .as_deref()
-            .expect("started with the fake engine")
+    /// The database the app runs on.
+    pub fn store(&self) -> &Store {
+        &self.store
     }
 
     /// A request authenticated with `key` as a Bearer token.
@@ -176,6 +191,13 @@ impl TestApp {
             .send()
             .await
             .unwrap()
+    }
+
+    /// GET as `key`, expecting 200; returns the body.
+    pub async fn read(&self, path: &str, key: &str) -> Value {
+        let response = self.get(path, key).await;
+        assert_eq!(response.status(), 200, "GET {path}");
+        response.json().await.unwrap()
     }
 
     pub async fn create_tenant(&self, name: &str) -> i64 {
@@ -220,20 +242,28 @@ impl TestApp {
         response.json().await.unwrap()
     }
 
-    /// Shuts the app down as SIGTERM would and checks it stopped cleanly,
-    /// engine included.
+    /// Shuts the app down as SIGTERM would and checks it stopped cleanly:
+    /// the engine's shutdown ran and no client is left on the simulator.
     pub async fn stop(mut self) {
+        self.halt().await;
+    }
+
+    async fn halt(&mut self) {
         self.shutdown.take().unwrap().send(()).unwrap();
         let server = self.server.take().unwrap();
-        tokio::time::timeout(Duration::from_secs(10), server)
+        tokio::time::timeout(Duration::from_secs(15), server)
             .await
-            .expect("app stops within 10s")
+            .expect("app stops within 15s")
             .unwrap()
             .unwrap();
         assert!(
             self.engine_stopped.load(Ordering::SeqCst),
             "the engine's shutdown hook ran"
         );
+        self.sim_until("/admin/stats", "every client gone", |s| {
+            s["connections"] == 0
+        })
+        .await;
     }
 }
 

@@ -160,32 +160,27 @@ async fn message_rules_name_to_and_message() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sending_without_a_connected_session_is_503() {
-    // With the engine down.
     let app = TestApp::spawn().await;
     app.create_session(&app.admin_key, "s1").await;
-    let response = app
-        .post(
+    let send = || {
+        app.post(
             "/api/v1/sessions/s1/messages",
             &app.admin_key,
             json!({ "to": "5511999999999", "message": "hi" }),
         )
-        .await;
-    assert_error(response, 503, "Service Unavailable").await;
-
-    // With an engine that knows the session but is not linked yet.
-    let app = TestApp::spawn_with_fake_engine().await;
-    app.create_session(&app.admin_key, "s1").await;
-    let response = app
-        .post(
-            "/api/v1/sessions/s1/messages",
-            &app.admin_key,
-            json!({ "to": "5511999999999", "message": "hi" }),
-        )
-        .await;
-    let body = assert_error(response, 503, "Service Unavailable").await;
+    };
+    // Still connecting, or already showing a QR: either way not linked.
+    let body = assert_error(send().await, 503, "Service Unavailable").await;
     assert_eq!(body["message"], "Session 's1' is not connected");
+
+    // Showing a QR nobody scanned yet.
+    app.qr_of(&app.admin_key, "s1").await;
+    let body = assert_error(send().await, 503, "Service Unavailable").await;
+    assert_eq!(body["message"], "Session 's1' is not connected");
+    assert_eq!(app.sim_stats().await["messagesRelayed"], 0);
+    app.stop().await;
 }
 
 #[tokio::test]

@@ -5,7 +5,7 @@ use serde_json::Value;
 
 #[tokio::test]
 async fn health_and_ready() {
-    let app = TestApp::spawn_with_fake_engine().await;
+    let app = TestApp::spawn().await;
     let health = app.http.get(app.url("/health")).send().await.unwrap();
     assert_eq!(health.status(), 200);
     let body: Value = health.json().await.unwrap();
@@ -20,7 +20,7 @@ async fn health_and_ready() {
     assert_eq!(ready.status(), 200);
 
     // Without a database the app is alive but not ready.
-    app.engine().store().pool().close().await;
+    app.store().pool().close().await;
     let ready = app.http.get(app.url("/ready")).send().await.unwrap();
     assert_eq!(ready.status(), 503);
     let body: Value = ready.json().await.unwrap();
@@ -33,6 +33,7 @@ async fn health_and_ready() {
 async fn metrics_in_prometheus_format() {
     let app = TestApp::spawn().await;
     app.create_session(&app.admin_key, "s1").await;
+    app.qr_of(&app.admin_key, "s1").await;
     let response = app.http.get(app.url("/metrics")).send().await.unwrap();
     assert_eq!(response.status(), 200);
     assert!(
@@ -44,7 +45,8 @@ async fn metrics_in_prometheus_format() {
     let text = response.text().await.unwrap();
     for line in [
         "# TYPE wagate_sessions gauge",
-        "wagate_sessions{status=\"disconnected\"} 1",
+        "wagate_sessions{status=\"qr\"} 1",
+        "wagate_sessions{status=\"disconnected\"} 0",
         "wagate_sessions{status=\"connected\"} 0",
         "# TYPE wagate_messages_sent_total counter",
         "wagate_messages_failed_total 0",

@@ -1,198 +1,128 @@
-//! The real app with the real session engine, talking to a wasim: the
-//! whole path from the API to a simulated phone and back.
+//! Live state on both sides: waiting on a session in the app, driving and
+//! reading the simulated phones and contacts in wasim.
 
-use super::app::eventually;
+use super::TestApp;
 use reqwest::Method;
 use serde_json::{Value, json};
-use std::collections::BTreeMap;
-use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
-use wagate::Config;
 
-/// How long a live step may take before the test fails.
+/// How long a step that involves WhatsApp may take before the test fails.
 pub const LIVE: Duration = Duration::from_secs(30);
 
-pub struct LiveApp {
-    pub base: String,
-    pub http: reqwest::Client,
-    pub admin_key: String,
-    shutdown: Option<oneshot::Sender<()>>,
-    server: Option<JoinHandle<anyhow::Result<()>>>,
+/// Polls with `probe` until `check` accepts its answer or [`LIVE`] passes.
+async fn poll_until<F, Fut>(what: &str, probe: F, check: impl Fn(&Value) -> bool) -> Value
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Value>,
+{
+    let deadline = tokio::time::Instant::now() + LIVE;
+    loop {
+        let value = probe().await;
+        if check(&value) {
+            return value;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never saw {what}; last: {value}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
-impl LiveApp {
-    /// Starts wagate on port 0 over the database in `dir`, its sessions
-    /// connecting to `sim`.
-    pub async fn start(sim: &wasim::Sim, dir: &Path, admin_key: &str) -> LiveApp {
-        let vars = BTreeMap::from([
-            (
-                "WAGATE_DATABASE_URL",
-                format!("sqlite://{}", dir.join("wagate.db").display()),
-            ),
-            ("WAGATE_ADMIN_KEY", admin_key.to_string()),
-            ("WAGATE_LISTEN", "127.0.0.1:0".to_string()),
-            ("WAGATE_WA_URL", sim.ws_url()),
-            ("WAGATE_WA_VERSION", "2.3000.1023456789".to_string()),
-        ]);
-        let config = Config::load_from(None, |name| vars.get(name).cloned()).unwrap();
-        let listener = tokio::net::TcpListener::bind(config.listen).await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let (shutdown, stop) = oneshot::channel::<()>();
-        let media_client: Arc<dyn wagate_engine::HttpClient> =
-            Arc::new(wasim::media::SimHttpClient::new(sim.media().ca_pem()).unwrap());
-        let build = move |ctx| wagate::engine_seam::build_engine_with(ctx, Some(media_client));
-        let server = tokio::spawn(wagate::run_with_engine(
-            config,
-            listener,
-            async move {
-                let _ = stop.await;
-            },
-            build,
-        ));
-        let app = LiveApp {
-            base,
-            http: reqwest::Client::new(),
-            admin_key: admin_key.to_string(),
-            shutdown: Some(shutdown),
-            server: Some(server),
-        };
-        let (http, health) = (app.http.clone(), app.url("/health"));
-        eventually(Duration::from_secs(10), || {
-            let (http, health) = (http.clone(), health.clone());
-            async move {
-                http.get(&health)
-                    .send()
-                    .await
-                    .ok()
-                    .filter(|r| r.status() == 200)
-            }
-        })
-        .await;
-        app
-    }
-
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
+impl TestApp {
     /// Sends a request with the admin key; returns status and JSON body.
     pub async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
-        let mut req = self
-            .http
-            .request(method, self.url(path))
-            .bearer_auth(&self.admin_key);
-        if let Some(b) = body {
-            req = req.json(&b);
+        let mut request = self.request(method, path, &self.admin_key);
+        if let Some(body) = body {
+            request = request.json(&body);
         }
-        let resp = req.send().await.unwrap();
-        let status = resp.status().as_u16();
-        (status, resp.json().await.unwrap_or(Value::Null))
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
     }
 
-    /// Polls a session until `check` accepts it.
+    /// Polls session `id`, read as `key`, until `check` accepts it.
     pub async fn session_until(
         &self,
+        key: &str,
         id: &str,
         what: &str,
         check: impl Fn(&Value) -> bool,
     ) -> Value {
         let path = format!("/api/v1/sessions/{id}");
-        let deadline = tokio::time::Instant::now() + LIVE;
-        loop {
-            let (_, v) = self.call(Method::GET, &path, None).await;
-            if check(&v) {
-                return v;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "session {id} never reached {what}; last: {v}"
-            );
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
+        let probe = || async { self.get(&path, key).await.json().await.unwrap() };
+        poll_until(&format!("session {id} {what}"), probe, check).await
     }
 
-    /// Stops the app as SIGTERM would, engine included.
-    pub async fn stop(mut self) {
-        self.shutdown.take().unwrap().send(()).unwrap();
-        let server = self.server.take().unwrap();
-        tokio::time::timeout(Duration::from_secs(15), server)
-            .await
-            .expect("app stops within 15s")
-            .unwrap()
-            .unwrap();
-    }
-}
-
-impl Drop for LiveApp {
-    fn drop(&mut self) {
-        if let Some(server) = self.server.take() {
-            server.abort();
-        }
-    }
-}
-
-/// A call to the simulator's admin API.
-pub async fn sim_call(
-    sim: &wasim::Sim,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut req = reqwest::Client::new().request(method, format!("{}{path}", sim.admin_url()));
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let resp = req.send().await.unwrap();
-    let status = resp.status().as_u16();
-    (status, resp.json().await.unwrap_or(Value::Null))
-}
-
-/// Polls the simulator until `check` accepts the answer.
-pub async fn sim_until(
-    sim: &wasim::Sim,
-    path: &str,
-    what: &str,
-    check: impl Fn(&Value) -> bool,
-) -> Value {
-    let deadline = tokio::time::Instant::now() + LIVE;
-    loop {
-        let (_, v) = sim_call(sim, Method::GET, path, None).await;
-        if check(&v) {
-            return v;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "simulator never showed {what}; last: {v}"
-        );
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-}
-
-/// Creates session `id`, scans its QR as `phone`, and waits for it to be
-/// connected.
-pub async fn linked_session(app: &LiveApp, sim: &wasim::Sim, id: &str, phone: &str) -> Value {
-    let (status, body) = app
-        .call(
-            Method::POST,
-            "/api/v1/sessions",
-            Some(json!({"sessionId": id, "name": id})),
-        )
-        .await;
-    assert_eq!(status, 201, "{body}");
-    let qr = app
-        .session_until(id, "qr", |s| s["status"] == "qr" && s["qrCode"].is_string())
-        .await;
-    let (status, body) = sim_call(
-        sim,
-        Method::POST,
-        "/admin/scan",
-        Some(json!({"qr": qr["qrCode"], "phone": phone})),
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    app.session_until(id, "connected", |s| s["status"] == "connected")
+    /// Waits for session `id` to show a QR; returns the session.
+    pub async fn qr_of(&self, key: &str, id: &str) -> Value {
+        self.session_until(key, id, "showing a QR", |s| {
+            s["status"] == "qr" && s["qrCode"].is_string()
+        })
         .await
+    }
+
+    /// Scans session `id`'s QR as `phone` and waits until it is connected;
+    /// returns the connected session.
+    pub async fn scan(&self, key: &str, id: &str, phone: &str) -> Value {
+        let qr = self.qr_of(key, id).await;
+        let (status, body) = self
+            .sim_call(
+                Method::POST,
+                "/admin/scan",
+                Some(json!({"qr": qr["qrCode"], "phone": phone})),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        self.session_until(key, id, "connected", |s| s["status"] == "connected")
+            .await
+    }
+
+    /// Creates session `id` as `key` and links it to `phone` through a QR
+    /// scan; returns the 201 body of the creation (with the session key).
+    pub async fn linked_session(&self, key: &str, id: &str, phone: &str) -> Value {
+        let created = self.create_session(key, id).await;
+        self.scan(key, id, phone).await;
+        created
+    }
+
+    /// A call to the simulator's admin API.
+    pub async fn sim_call(&self, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let url = format!("{}{path}", self.sim.admin_url());
+        let mut request = self.http.request(method, url);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// The simulator's counters.
+    pub async fn sim_stats(&self) -> Value {
+        self.sim_call(Method::GET, "/admin/stats", None).await.1
+    }
+
+    /// Polls the simulator's `path` until `check` accepts the answer.
+    pub async fn sim_until(&self, path: &str, what: &str, check: impl Fn(&Value) -> bool) -> Value {
+        let probe = || async { self.sim_call(Method::GET, path, None).await.1 };
+        poll_until(what, probe, check).await
+    }
+
+    /// Waits until contact `phone` has received message `id`; returns it
+    /// as the contact decrypted it.
+    pub async fn received(&self, phone: &str, id: &str) -> Value {
+        let inbox = self
+            .sim_until(
+                &format!("/admin/contacts/{phone}/inbox"),
+                &format!("message {id} in {phone}'s inbox"),
+                |v| {
+                    v.as_array()
+                        .is_some_and(|a| a.iter().any(|m| m["id"] == id))
+                },
+            )
+            .await;
+        let found = inbox.as_array().unwrap().iter().find(|m| m["id"] == id);
+        found.unwrap().clone()
+    }
 }

@@ -1,5 +1,4 @@
 mod app;
-mod fake_engine;
 mod live;
 mod session_lifecycle;
 
@@ -9,6 +8,7 @@ mod errors;
 mod health;
 mod keys;
 mod openapi;
+mod restarts;
 mod sessions;
 mod tenancy;
 

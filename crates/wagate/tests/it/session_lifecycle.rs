@@ -1,16 +1,14 @@
 //! The foundation's end-to-end story: create → QR → scan → connected →
 //! send → restart → connected again without a QR → logout from the phone.
 
-use super::live::{LiveApp, linked_session, sim_call, sim_until};
+use super::TestApp;
 use reqwest::Method;
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_session_lives_through_pairing_sending_restart_and_logout() {
-    let sim = wasim::Sim::start().await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let admin_key = "live-admin-key-0123456789";
-    let app = LiveApp::start(&sim, dir.path(), admin_key).await;
+    let app = TestApp::spawn().await;
+    let admin = app.admin_key.clone();
 
     let (status, created) = app
         .call(
@@ -20,11 +18,7 @@ async fn a_session_lives_through_pairing_sending_restart_and_logout() {
         )
         .await;
     assert_eq!(status, 201, "{created}");
-    let qr = app
-        .session_until("shop", "a QR", |s| {
-            s["status"] == "qr" && s["qrCode"].is_string()
-        })
-        .await;
+    let qr = app.qr_of(&admin, "shop").await;
     assert!(
         qr["qrImage"]
             .as_str()
@@ -39,16 +33,16 @@ async fn a_session_lives_through_pairing_sending_restart_and_logout() {
         "ref,noise,identity,adv,platform: {qr_text}"
     );
 
-    let (status, body) = sim_call(
-        &sim,
-        Method::POST,
-        "/admin/scan",
-        Some(json!({"qr": qr_text, "phone": "15557770001"})),
-    )
-    .await;
+    let (status, body) = app
+        .sim_call(
+            Method::POST,
+            "/admin/scan",
+            Some(json!({"qr": qr_text, "phone": "15557770001"})),
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
     let connected = app
-        .session_until("shop", "connected", |s| s["status"] == "connected")
+        .session_until(&admin, "shop", "connected", |s| s["status"] == "connected")
         .await;
     assert_eq!(connected["phoneNumber"], "15557770001");
     assert!(connected["lastConnected"].is_string());
@@ -61,43 +55,23 @@ async fn a_session_lives_through_pairing_sending_restart_and_logout() {
             Some(json!({"to": "+1 555 888 0002", "message": "your order shipped"})),
         )
         .await;
-    assert!(status == 200 || status == 201, "{status} {sent}");
-    let id = sent["id"]
-        .as_str()
-        .expect("a WhatsApp message id")
-        .to_string();
-    let inbox = sim_until(
-        &sim,
-        "/admin/contacts/15558880002/inbox",
-        "the message",
-        |v| {
-            v.as_array()
-                .is_some_and(|a| a.iter().any(|m| m["id"] == id.as_str()))
-        },
-    )
-    .await;
-    let got = inbox
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["id"] == id.as_str())
-        .unwrap()
-        .clone();
+    assert_eq!(status, 200, "{sent}");
+    let id = sent["id"].as_str().expect("a WhatsApp message id");
+    let got = app.received("15558880002", id).await;
     assert_eq!(got["text"], "your order shipped");
     assert_eq!(got["from"], "15557770001");
 
     // Restart: the session comes back from the database, with no new QR.
-    app.stop().await;
-    let (_, before) = sim_call(&sim, Method::GET, "/admin/stats", None).await;
-    let app = LiveApp::start(&sim, dir.path(), admin_key).await;
+    let before = app.sim_stats().await;
+    let app = app.restart().await;
     let back = app
-        .session_until("shop", "connected after restart", |s| {
+        .session_until(&admin, "shop", "connected after restart", |s| {
             s["status"] == "connected"
         })
         .await;
     assert!(back["qrCode"].is_null(), "{back}");
     assert_eq!(back["phoneNumber"], "15557770001");
-    let (_, after) = sim_call(&sim, Method::GET, "/admin/stats", None).await;
+    let after = app.sim_stats().await;
     assert_eq!(
         after["linkedDevices"], 1,
         "no second device was linked: {after}"
@@ -108,16 +82,14 @@ async fn a_session_lives_through_pairing_sending_restart_and_logout() {
     );
 
     // The phone unlinks the device: the session ends logged out and stays so.
-    let (status, _) = sim_call(
-        &sim,
-        Method::POST,
-        "/admin/devices/15557770001/logout",
-        None,
-    )
-    .await;
+    let (status, _) = app
+        .sim_call(Method::POST, "/admin/devices/15557770001/logout", None)
+        .await;
     assert_eq!(status, 200);
     let out = app
-        .session_until("shop", "logged_out", |s| s["status"] == "logged_out")
+        .session_until(&admin, "shop", "logged_out", |s| {
+            s["status"] == "logged_out"
+        })
         .await;
     assert!(out["qrCode"].is_null());
     app.stop().await;
@@ -125,13 +97,14 @@ async fn a_session_lives_through_pairing_sending_restart_and_logout() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sending_needs_a_connected_session() {
-    let sim = wasim::Sim::start().await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let app = LiveApp::start(&sim, dir.path(), "live-admin-key-0123456789").await;
-    let _ = linked_session(&app, &sim, "a", "15557770009").await;
-    app.call(Method::POST, "/api/v1/sessions/a/logout", None)
+    let app = TestApp::spawn().await;
+    let admin = app.admin_key.clone();
+    app.linked_session(&admin, "a", "15557770009").await;
+    let (status, body) = app
+        .call(Method::POST, "/api/v1/sessions/a/logout", None)
         .await;
-    app.session_until("a", "logged_out", |s| s["status"] == "logged_out")
+    assert_eq!(status, 200, "{body}");
+    app.session_until(&admin, "a", "logged_out", |s| s["status"] == "logged_out")
         .await;
     let (status, body) = app
         .call(

@@ -42,35 +42,35 @@ async fn assert_not_found_everywhere(app: &TestApp, key: &str, id: &str) {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_tenants_session_is_not_found_on_every_route() {
-    let app = TestApp::spawn_with_fake_engine().await;
+    let app = TestApp::spawn().await;
     let (_, key_a) = app.tenant_with_key("tenant-a").await;
     let (_, key_b) = app.tenant_with_key("tenant-b").await;
-    app.create_session(&key_a, "a-shop").await;
+    // Linked, so a route that leaked through would visibly act on it.
+    app.linked_session(&key_a, "a-shop", "5511911112222").await;
 
     assert_not_found_everywhere(&app, &key_b, "a-shop").await;
-    let listed: Value = app
-        .get("/api/v1/sessions", &key_b)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let listed = app.read("/api/v1/sessions", &key_b).await;
     assert_eq!(listed["sessions"], json!([]));
     // A tenant key cannot list another tenant by asking for it.
     let asked = app.get("/api/v1/sessions?tenantId=1", &key_b).await;
     assert_error(asked, 404, "Not Found").await;
 
-    // Nothing was touched: tenant A still sees its session.
-    let own = app.get("/api/v1/sessions/a-shop", &key_a).await;
-    assert_eq!(own.status(), 200);
-    assert!(app.engine().removed.lock().unwrap().is_empty());
-    assert!(app.engine().sent.lock().unwrap().is_empty());
+    // Nothing was touched: tenant A's session is still linked and
+    // connected, and nothing was sent through it.
+    let own = app.read("/api/v1/sessions/a-shop", &key_a).await;
+    assert_eq!(own["status"], "connected", "{own}");
+    let stats = app.sim_stats().await;
+    assert_eq!(stats["linkedDevices"], 1, "{stats}");
+    assert_eq!(stats["connectedDevices"], 1, "{stats}");
+    assert_eq!(stats["messagesRelayed"], 0, "{stats}");
+    app.stop().await;
 }
 
 #[tokio::test]
 async fn session_keys_see_only_their_session() {
-    let app = TestApp::spawn_with_fake_engine().await;
+    let app = TestApp::spawn().await;
     let (_, tenant_key) = app.tenant_with_key("t").await;
     let first = app.create_session(&tenant_key, "first").await;
     app.create_session(&tenant_key, "second").await;
@@ -94,7 +94,7 @@ async fn session_keys_see_only_their_session() {
 
 #[tokio::test]
 async fn same_id_in_two_tenants_and_the_admin_view() {
-    let app = TestApp::spawn_with_fake_engine().await;
+    let app = TestApp::spawn().await;
     let (tenant_a, key_a) = app.tenant_with_key("a").await;
     let (_, key_b) = app.tenant_with_key("b").await;
     app.create_session(&key_a, "shop").await;
