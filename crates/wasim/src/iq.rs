@@ -35,6 +35,7 @@ pub async fn answer(world: &Arc<World>, conn: &Conn, me: DeviceAddr, iq: &Node) 
             conn.handle.send(iq_result(iq, vec![]));
             if first == "active" {
                 crate::routing::flush_offline(world, &me, &conn.handle);
+                crate::phone::maybe_share_app_state_keys(world.clone(), me.clone(), true).await;
             }
             return Answer::Done;
         }
@@ -60,7 +61,7 @@ pub async fn answer(world: &Arc<World>, conn: &Conn, me: DeviceAddr, iq: &Node) 
         ("encrypt", "rotate") => Some(crate::keys::rotate(world, &me, iq)),
         ("encrypt", _) if child(iq, "list").is_some() => {
             let reply = crate::keys::upload(world, &me, iq);
-            crate::phone::maybe_share_app_state_keys(world.clone(), me).await;
+            crate::phone::maybe_share_app_state_keys(world.clone(), me, false).await;
             Some(reply)
         }
         ("usync", _) => Some(crate::usync::answer(world, iq)),

@@ -90,9 +90,11 @@ pub fn link(world: &World, conn: ConnId, phone: &str, adv_secret: &[u8]) -> Resu
         .cloned()
         .ok_or_else(|| anyhow!("client went away"))?;
     let account = st.accounts.get_mut(phone).expect("ensured above");
-    let device_id = (1..u16::MAX)
-        .find(|d| !account.companions.contains_key(d))
-        .unwrap_or(1);
+    let device_id = account.next_device_id;
+    account.next_device_id = account
+        .next_device_id
+        .checked_add(1)
+        .ok_or_else(|| anyhow!("device ids exhausted"))?;
     let key_index = account.next_key_index;
     account.next_key_index += 1;
     let details = wa::ADVDeviceIdentity {

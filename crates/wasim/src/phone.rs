@@ -179,7 +179,12 @@ async fn encrypt_for(
 
 /// Once a new companion has uploaded prekeys, its phone sends it the
 /// app-state sync key, as a real phone does right after linking.
-pub async fn maybe_share_app_state_keys(world: Arc<World>, me: DeviceAddr) {
+///
+/// `on_login` shares it again with a companion that already has it. The
+/// simulator keeps no app state, so a client never learns its push name
+/// from a sync and, on every login, waits 10 s for a key share before it
+/// syncs; a fresh share ends that wait at once.
+pub async fn maybe_share_app_state_keys(world: Arc<World>, me: DeviceAddr, on_login: bool) {
     let (party, key) = {
         let mut st = world.lock();
         let Some(account) = st.accounts.get_mut(&me.0) else {
@@ -188,7 +193,8 @@ pub async fn maybe_share_app_state_keys(world: Arc<World>, me: DeviceAddr) {
         let Some(c) = account.companions.get_mut(&me.1) else {
             return;
         };
-        if c.got_key_share || c.keys.one_time.is_empty() {
+        let first = !c.got_key_share && !c.keys.one_time.is_empty();
+        if !first && !(on_login && c.got_key_share) {
             return;
         }
         c.got_key_share = true;

@@ -77,6 +77,9 @@ pub struct Account {
     pub primary_keys: crate::signal::PublishedKeys,
     pub companions: BTreeMap<u16, Companion>,
     pub next_key_index: u32,
+    /// Device ids are never reused: the phone's Signal session with an
+    /// unlinked device must not be mistaken for one with its successor.
+    pub next_device_id: u16,
     /// Decrypted messages the primary device received.
     pub inbox: Vec<serde_json::Value>,
     /// Receipts companions sent for the phone's messages.
@@ -124,6 +127,7 @@ impl Account {
             primary_keys,
             companions: BTreeMap::new(),
             next_key_index: 1,
+            next_device_id: 1,
             inbox: Vec::new(),
             receipts: Vec::new(),
             app_state_key: new_app_state_key(raw_id),
