@@ -14,4 +14,4 @@ pub use error::CoreError;
 pub use ids::{Recipient, SessionId, TenantId};
 pub use keys::{ApiKeyScope, KeyDigest, NewApiKey};
 pub use metrics::{Metrics, MetricsSnapshot};
-pub use session::{SessionControl, SessionKey, SessionRecords, SessionStatus};
+pub use session::{SessionControl, SessionKey, SessionRecords, SessionStatus, SessionUpdate};

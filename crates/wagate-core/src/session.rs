@@ -69,10 +69,45 @@ pub trait SessionControl: Send + Sync {
     ) -> Result<String, CoreError>;
 }
 
+/// One change to a session's recorded state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionUpdate {
+    Status(SessionStatus),
+    Qr(Option<String>),
+    PairCode(Option<String>),
+    Connected {
+        phone: String,
+        at: chrono::DateTime<chrono::Utc>,
+    },
+}
+
 /// Where the engine writes what it learns about a session, and reads which
 /// sessions to bring back after a restart. Implemented by the store.
 #[async_trait]
 pub trait SessionRecords: Send + Sync {
+    /// Applies `updates` in order. Stores that can do it in one write
+    /// should: a thousand sessions reconnecting at once make a thousand
+    /// updates, and one commit each would serialize them on the disk.
+    /// Updates to sessions that no longer exist are skipped.
+    async fn apply_updates(
+        &self,
+        updates: &[(SessionKey, SessionUpdate)],
+    ) -> Result<(), CoreError> {
+        for (key, update) in updates {
+            let result = match update {
+                SessionUpdate::Status(s) => self.set_status(key, *s).await,
+                SessionUpdate::Qr(qr) => self.set_qr(key, qr.as_deref()).await,
+                SessionUpdate::PairCode(c) => self.set_pair_code(key, c.as_deref()).await,
+                SessionUpdate::Connected { phone, at } => self.set_connected(key, phone, *at).await,
+            };
+            match result {
+                Ok(()) | Err(CoreError::NotFound(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
     async fn set_status(&self, key: &SessionKey, status: SessionStatus) -> Result<(), CoreError>;
     /// The QR string currently shown; `None` clears it.
     async fn set_qr(&self, key: &SessionKey, qr: Option<&str>) -> Result<(), CoreError>;

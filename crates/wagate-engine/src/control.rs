@@ -48,7 +48,10 @@ impl SessionControl for Engine {
         let backend = self.backend(key);
         self.start(key.clone(), backend)
             .await
-            .map_err(|e| CoreError::Internal(e.to_string()))
+            .map_err(|e| CoreError::Internal(e.to_string()))?;
+        // The caller answers with the session's state: `connecting`.
+        self.writer.flush().await;
+        Ok(())
     }
 
     async fn pair_code(&self, key: &SessionKey, phone: &str) -> Result<String, CoreError> {
@@ -71,7 +74,11 @@ impl SessionControl for Engine {
             .pair_with_code(options)
             .await
             .map_err(|e| unavailable(&format!("WhatsApp did not issue a pairing code: {e}")))?;
-        let _ = self.records.set_pair_code(key, Some(&code)).await;
+        self.writer.record(
+            key,
+            wagate_core::SessionUpdate::PairCode(Some(code.clone())),
+        );
+        self.writer.flush().await;
         Ok(code)
     }
 

@@ -4,7 +4,7 @@ use crate::Engine;
 use crate::supervisor::Applied;
 use std::sync::Arc;
 use wacore::proto_helpers::MessageExt;
-use wagate_core::{SessionKey, SessionStatus};
+use wagate_core::{SessionKey, SessionStatus, SessionUpdate};
 use whatsapp_rust::Client;
 use whatsapp_rust::types::events::Event;
 
@@ -15,27 +15,32 @@ impl Engine {
         client: &Arc<Client>,
         event: &Event,
     ) -> Applied {
-        let records = &self.records;
-        let result = match event {
+        use SessionUpdate::{Connected, PairCode, Qr, Status};
+        let w = &self.writer;
+        match event {
             Event::PairingQrCode(qr) => {
-                let _ = records.set_qr(key, Some(&qr.code)).await;
-                records.set_status(key, SessionStatus::Qr).await
+                w.record(key, Qr(Some(qr.code.clone())));
+                w.record(key, Status(SessionStatus::Qr));
             }
-            Event::PairingCode(code) => records.set_pair_code(key, Some(&code.code)).await,
+            Event::PairingCode(code) => w.record(key, PairCode(Some(code.code.clone()))),
             Event::PairSuccess(_) => {
-                let _ = records.set_qr(key, None).await;
-                records.set_status(key, SessionStatus::Connecting).await
+                w.record(key, Qr(None));
+                w.record(key, Status(SessionStatus::Connecting));
             }
             Event::Connected(_) => {
                 let phone = client.pn().map(|j| j.user.to_string()).unwrap_or_default();
-                records.set_connected(key, &phone, chrono::Utc::now()).await
+                w.record(
+                    key,
+                    Connected {
+                        phone,
+                        at: chrono::Utc::now(),
+                    },
+                );
             }
             Event::Disconnected(_) => {
                 self.metrics.reconnect();
-                records.set_status(key, SessionStatus::Connecting).await
+                w.record(key, Status(SessionStatus::Connecting));
             }
-            Event::LoggedOut(_) => return Applied::LoggedOut,
-            Event::PairingQrCodesExhausted(_) => return Applied::Unlinked,
             Event::Messages(batch) => {
                 for inbound in batch.iter().filter(|m| !m.info.source.is_from_me) {
                     let text = inbound.message.text_content();
@@ -48,16 +53,13 @@ impl Engine {
                         "inbound message"
                     );
                 }
-                Ok(())
             }
+            Event::LoggedOut(_) => return Applied::LoggedOut,
+            Event::PairingQrCodesExhausted(_) => return Applied::Unlinked,
             Event::ClientOutdated(_) => {
                 tracing::error!(session = %key.session, "WhatsApp rejected this client version as outdated");
-                Ok(())
             }
-            _ => Ok(()),
-        };
-        if let Err(e) = result {
-            tracing::warn!(session = %key.session, "cannot record session state: {e}");
+            _ => {}
         }
         Applied::Continue
     }

@@ -7,6 +7,7 @@
 mod control;
 mod events;
 mod http;
+mod state_writer;
 mod supervisor;
 
 pub use http::SharedHttpClient;
@@ -14,7 +15,7 @@ pub use wacore::net::HttpClient;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use wagate_core::{Metrics, SessionKey, SessionRecords};
+use wagate_core::{Metrics, SessionKey, SessionRecords, SessionStatus, SessionUpdate};
 use wagate_store::StateCipher;
 
 /// How sessions reach WhatsApp.
@@ -49,6 +50,7 @@ pub struct Engine {
     records: Arc<dyn SessionRecords>,
     metrics: Arc<Metrics>,
     config: EngineConfig,
+    writer: state_writer::StateWriter,
     sessions: Mutex<HashMap<SessionKey, supervisor::Running>>,
 }
 
@@ -64,6 +66,7 @@ impl Engine {
             me: me.clone(),
             pool,
             cipher,
+            writer: state_writer::StateWriter::start(records.clone()),
             records,
             metrics,
             config,
@@ -92,11 +95,13 @@ impl Engine {
                 self.start(key, backend).await?;
                 started += 1;
             } else {
-                self.records
-                    .set_status(&key, wagate_core::SessionStatus::Disconnected)
-                    .await?;
+                self.writer
+                    .record(&key, SessionUpdate::Status(SessionStatus::Disconnected));
             }
         }
+        // Statuses written before the API serves, so nobody reads a stale
+        // `connected` from before the restart.
+        self.writer.flush().await;
         Ok(started)
     }
 
@@ -113,6 +118,7 @@ impl Engine {
     pub async fn shutdown(&self) {
         let all: Vec<supervisor::Running> = self.running().drain().map(|(_, r)| r).collect();
         futures::future::join_all(all.into_iter().map(supervisor::Running::stop)).await;
+        self.writer.flush().await;
     }
 
     /// How many sessions have a live task.

@@ -6,7 +6,7 @@ use crate::{Engine, SharedHttpClient};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
-use wagate_core::{SessionKey, SessionStatus};
+use wagate_core::{SessionKey, SessionStatus, SessionUpdate};
 use wagate_store::WaStateBackend;
 use whatsapp_rust::Client;
 use whatsapp_rust::bot::{Bot, BotHandle, EventDelivery};
@@ -61,9 +61,8 @@ impl Engine {
         if let Some(old) = old {
             old.stop().await;
         }
-        self.records
-            .set_status(&key, SessionStatus::Connecting)
-            .await?;
+        self.writer
+            .record(&key, SessionUpdate::Status(SessionStatus::Connecting));
         let (stop, stopped) = watch::channel(false);
         let client = Arc::new(Mutex::new(None));
         let engine = self.arc();
@@ -104,19 +103,15 @@ impl Engine {
                     break;
                 }
                 Ending::Unlinked => {
-                    let _ = self.records.set_qr(&key, None).await;
-                    let _ = self
-                        .records
-                        .set_status(&key, SessionStatus::Disconnected)
-                        .await;
+                    self.writer.record(&key, SessionUpdate::Qr(None));
+                    self.writer
+                        .record(&key, SessionUpdate::Status(SessionStatus::Disconnected));
                     break;
                 }
                 Ending::Unexpected => {
                     self.metrics.reconnect();
-                    let _ = self
-                        .records
-                        .set_status(&key, SessionStatus::Connecting)
-                        .await;
+                    self.writer
+                        .record(&key, SessionUpdate::Status(SessionStatus::Connecting));
                     tokio::select! {
                         _ = tokio::time::sleep(RESTART_DELAY) => {}
                         _ = stop_requested(&mut stopped) => return,
@@ -133,9 +128,11 @@ impl Engine {
         if let Err(e) = WaStateBackend::delete_all(&self.pool, key.tenant, &key.session).await {
             tracing::error!(session = %key.session, "cannot delete WhatsApp state: {e}");
         }
-        let _ = self.records.set_qr(key, None).await;
-        let _ = self.records.set_pair_code(key, None).await;
-        let _ = self.records.set_status(key, status).await;
+        self.writer.record(key, SessionUpdate::Qr(None));
+        self.writer.record(key, SessionUpdate::PairCode(None));
+        self.writer.record(key, SessionUpdate::Status(status));
+        // Callers answer with the session's new state: it must be written.
+        self.writer.flush().await;
     }
 
     async fn run_client(

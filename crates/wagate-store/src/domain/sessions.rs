@@ -3,7 +3,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
-use wagate_core::{CoreError, SessionId, SessionKey, SessionRecords, SessionStatus, TenantId};
+use wagate_core::{
+    CoreError, SessionId, SessionKey, SessionRecords, SessionStatus, SessionUpdate, TenantId,
+};
 
 /// A session as created through the API.
 #[derive(Debug, Clone)]
@@ -186,52 +188,78 @@ impl Store {
     }
 }
 
+type SessionQuery<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
+
+/// The statement that records `update` for `key`.
+fn update_query<'q>(key: &'q SessionKey, update: &'q SessionUpdate) -> SessionQuery<'q> {
+    let q = match update {
+        SessionUpdate::Status(status) => {
+            sqlx::query("UPDATE sessions SET status = $1 WHERE tenant_id = $2 AND session_id = $3")
+                .bind(status.as_str())
+        }
+        SessionUpdate::Qr(qr) => {
+            sqlx::query("UPDATE sessions SET qr = $1 WHERE tenant_id = $2 AND session_id = $3")
+                .bind(qr.as_deref())
+        }
+        SessionUpdate::PairCode(code) => sqlx::query(
+            "UPDATE sessions SET pair_code = $1 WHERE tenant_id = $2 AND session_id = $3",
+        )
+        .bind(code.as_deref()),
+        // Once linked, neither a QR nor a pair code is valid any more.
+        SessionUpdate::Connected { phone, at } => sqlx::query(
+            "UPDATE sessions SET status = 'connected', phone = $1, last_connected = $2,
+                 qr = NULL, pair_code = NULL
+             WHERE tenant_id = $3 AND session_id = $4",
+        )
+        .bind(phone.as_str())
+        .bind(*at),
+    };
+    q.bind(key.tenant.0).bind(key.session.as_str())
+}
+
 #[async_trait]
 impl SessionRecords for Store {
     async fn set_status(&self, key: &SessionKey, status: SessionStatus) -> Result<(), CoreError> {
-        let q =
-            sqlx::query("UPDATE sessions SET status = $1 WHERE tenant_id = $2 AND session_id = $3")
-                .bind(status.as_str())
-                .bind(key.tenant.0)
-                .bind(key.session.as_str());
-        self.update_session(key, q).await
+        let update = SessionUpdate::Status(status);
+        self.update_session(key, update_query(key, &update)).await
     }
 
     async fn set_qr(&self, key: &SessionKey, qr: Option<&str>) -> Result<(), CoreError> {
-        let q = sqlx::query("UPDATE sessions SET qr = $1 WHERE tenant_id = $2 AND session_id = $3")
-            .bind(qr)
-            .bind(key.tenant.0)
-            .bind(key.session.as_str());
-        self.update_session(key, q).await
+        let update = SessionUpdate::Qr(qr.map(str::to_string));
+        self.update_session(key, update_query(key, &update)).await
     }
 
     async fn set_pair_code(&self, key: &SessionKey, code: Option<&str>) -> Result<(), CoreError> {
-        let q = sqlx::query(
-            "UPDATE sessions SET pair_code = $1 WHERE tenant_id = $2 AND session_id = $3",
-        )
-        .bind(code)
-        .bind(key.tenant.0)
-        .bind(key.session.as_str());
-        self.update_session(key, q).await
+        let update = SessionUpdate::PairCode(code.map(str::to_string));
+        self.update_session(key, update_query(key, &update)).await
     }
 
-    /// Also clears the QR and pair code: once linked, neither is valid.
     async fn set_connected(
         &self,
         key: &SessionKey,
         phone: &str,
         at: DateTime<Utc>,
     ) -> Result<(), CoreError> {
-        let q = sqlx::query(
-            "UPDATE sessions SET status = 'connected', phone = $1, last_connected = $2,
-                 qr = NULL, pair_code = NULL
-             WHERE tenant_id = $3 AND session_id = $4",
-        )
-        .bind(phone)
-        .bind(at)
-        .bind(key.tenant.0)
-        .bind(key.session.as_str());
-        self.update_session(key, q).await
+        let update = SessionUpdate::Connected {
+            phone: phone.to_string(),
+            at,
+        };
+        self.update_session(key, update_query(key, &update)).await
+    }
+
+    /// One transaction for the whole batch: one commit, one fsync.
+    async fn apply_updates(
+        &self,
+        updates: &[(SessionKey, SessionUpdate)],
+    ) -> Result<(), CoreError> {
+        let mut tx = self.pool().begin().await.map_err(internal)?;
+        for (key, update) in updates {
+            update_query(key, update)
+                .execute(&mut *tx)
+                .await
+                .map_err(internal)?;
+        }
+        tx.commit().await.map_err(internal)
     }
 
     async fn sessions_to_restore(&self) -> Result<Vec<SessionKey>, CoreError> {

@@ -1,0 +1,69 @@
+//! Session state changes, written in batches.
+//!
+//! Every client event that changes a session's recorded state goes through
+//! one writer task, in order. It applies whatever has queued up as one
+//! store write, so a thousand sessions reconnecting at once cost a few
+//! commits instead of a thousand.
+
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot};
+use wagate_core::{SessionKey, SessionRecords, SessionUpdate};
+
+/// Most updates applied in one write.
+const MAX_BATCH: usize = 512;
+
+enum Write {
+    Update(SessionKey, SessionUpdate),
+    /// Answered once everything queued before it is written.
+    Flush(oneshot::Sender<()>),
+}
+
+#[derive(Clone)]
+pub(crate) struct StateWriter {
+    tx: mpsc::UnboundedSender<Write>,
+}
+
+impl StateWriter {
+    pub fn start(records: Arc<dyn SessionRecords>) -> Self {
+        let (tx, rx) = mpsc::unbounded_channel();
+        tokio::spawn(write_loop(records, rx));
+        StateWriter { tx }
+    }
+
+    pub fn record(&self, key: &SessionKey, update: SessionUpdate) {
+        let _ = self.tx.send(Write::Update(key.clone(), update));
+    }
+
+    /// Waits until every update recorded so far is in the store.
+    pub async fn flush(&self) {
+        let (done, written) = oneshot::channel();
+        if self.tx.send(Write::Flush(done)).is_ok() {
+            let _ = written.await;
+        }
+    }
+}
+
+async fn write_loop(records: Arc<dyn SessionRecords>, mut rx: mpsc::UnboundedReceiver<Write>) {
+    while let Some(first) = rx.recv().await {
+        let mut batch = Vec::new();
+        let mut waiters = Vec::new();
+        let mut next = Some(first);
+        while let Some(write) = next.take() {
+            match write {
+                Write::Update(key, update) => batch.push((key, update)),
+                Write::Flush(done) => waiters.push(done),
+            }
+            if batch.len() < MAX_BATCH {
+                next = rx.try_recv().ok();
+            }
+        }
+        if !batch.is_empty()
+            && let Err(e) = records.apply_updates(&batch).await
+        {
+            tracing::error!(updates = batch.len(), "cannot record session state: {e}");
+        }
+        for done in waiters {
+            let _ = done.send(());
+        }
+    }
+}
