@@ -4,7 +4,7 @@ use chrono::{TimeZone, Utc};
 use wagate_core::keys::tail;
 use wagate_core::{
     ApiKeyScope, CoreError, NewApiKey, SessionId, SessionKey, SessionRecords, SessionStatus,
-    TenantId,
+    SessionUpdate, TenantId,
 };
 use wagate_store::Store;
 use wagate_store::domain::{DEFAULT_TENANT, NewApiKeyRecord, NewSession};
@@ -158,6 +158,49 @@ async fn engine_records_reach_the_session() {
         .set_status(&key(t, "gone"), SessionStatus::Qr)
         .await;
     assert!(matches!(missing, Err(CoreError::NotFound(_))));
+}
+
+#[tokio::test]
+async fn batched_updates_apply_in_order_and_skip_missing_sessions() {
+    let db = test_db().await;
+    let t = db.store.default_tenant().await.unwrap().id;
+    for id in ["a", "b"] {
+        db.store.create_session(&new_session(t, id)).await.unwrap();
+    }
+    let at = Utc.with_ymd_and_hms(2024, 2, 1, 8, 0, 0).unwrap();
+    let updates = vec![
+        (key(t, "a"), SessionUpdate::Qr(Some("2@qr".into()))),
+        (key(t, "a"), SessionUpdate::Status(SessionStatus::Qr)),
+        (
+            key(t, "gone"),
+            SessionUpdate::Status(SessionStatus::Connecting),
+        ),
+        (
+            key(t, "b"),
+            SessionUpdate::PairCode(Some("WXYZ9876".into())),
+        ),
+        (
+            key(t, "a"),
+            SessionUpdate::Connected {
+                phone: "15550001111".into(),
+                at,
+            },
+        ),
+        (key(t, "b"), SessionUpdate::Status(SessionStatus::LoggedOut)),
+    ];
+    db.store.apply_updates(&updates).await.unwrap();
+    let a = db.store.session(&key(t, "a")).await.unwrap().unwrap();
+    assert_eq!(a.status, SessionStatus::Connected);
+    assert_eq!(
+        (a.qr, a.phone.as_deref(), a.last_connected),
+        (None, Some("15550001111"), Some(at))
+    );
+    let b = db.store.session(&key(t, "b")).await.unwrap().unwrap();
+    assert_eq!(
+        (b.status, b.pair_code.as_deref()),
+        (SessionStatus::LoggedOut, Some("WXYZ9876"))
+    );
+    assert!(db.store.session(&key(t, "gone")).await.unwrap().is_none());
 }
 
 #[tokio::test]
