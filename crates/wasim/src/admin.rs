@@ -109,19 +109,29 @@ fn router(world: Arc<World>, max_admin_media: usize) -> Router {
             post(crate::admin_send::read),
         )
         .route("/admin/devices/{phone}/disconnect", post(disconnect))
+        .route("/admin/disconnect-all", post(disconnect_all))
         .route("/admin/devices/{phone}/logout", post(logout))
         .route("/admin/devices/{phone}/stream-error", post(stream_error))
         .route("/admin/devices/{phone}/conflict", post(conflict))
         .route("/admin/devices/{phone}/refuse-login", post(refuse_login))
         .route("/admin/ack-delay", post(ack_delay))
         .route("/admin/stats", get(stats))
+        .route("/admin/media-ca", get(media_ca))
         .fallback(|| async { AdminError::NotFound("no such admin route".into()) })
         .with_state(world)
 }
 
+/// Per-socket read buffer: most stanzas are well under 1 KiB.
+const READ_BUFFER: usize = 16 << 10;
+
 async fn ws(State(world): State<Arc<World>>, upgrade: WebSocketUpgrade) -> Response {
+    // tungstenite zero-fills its whole read buffer (128 KiB by default) on
+    // every socket: a quarter of the simulator's memory per connected device
+    // in the connect_many bench. Bigger messages still arrive whole; the
+    // buffer grows for them.
     upgrade
         .max_message_size(32 << 20)
+        .read_buffer_size(READ_BUFFER)
         .on_upgrade(move |socket| crate::conn::serve(world, socket))
 }
 
@@ -223,6 +233,36 @@ async fn disconnect(
     Ok(Json(
         json!({"closed": crate::faults::drop_connections(&world, &p)}),
     ))
+}
+
+#[derive(Deserialize, Default)]
+struct DisconnectAllBody {
+    /// A stream error to send first (515 makes clients reconnect at once);
+    /// without one the sockets just drop.
+    code: Option<u16>,
+}
+
+/// Every logged-in device at once: how load tests stage a mass reconnect.
+async fn disconnect_all(
+    State(world): State<Arc<World>>,
+    body: Option<Json<DisconnectAllBody>>,
+) -> Json<Value> {
+    let code = body.unwrap_or_default().0.code.map(|c| c.to_string());
+    Json(json!({"closed": crate::faults::drop_all(&world, code.as_deref())}))
+}
+
+/// The media host's CA certificate, PEM, for clients running in another
+/// process than the simulator.
+async fn media_ca(State(world): State<Arc<World>>) -> Result<Response, AdminError> {
+    let media = world
+        .media
+        .as_ref()
+        .ok_or_else(|| AdminError::NotFound("no media host".into()))?;
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "application/x-pem-file")],
+        media.ca_pem().to_string(),
+    )
+        .into_response())
 }
 
 async fn logout(

@@ -22,6 +22,29 @@ pub fn drop_connections(world: &World, phone: &str) -> usize {
     conns.len()
 }
 
+/// Closes every logged-in device's socket, after `<stream:error code>` when
+/// a code is given. Returns how many were closed.
+pub fn drop_all(world: &World, code: Option<&str>) -> usize {
+    let conns: Vec<_> = {
+        let st = world.lock();
+        st.online
+            .values()
+            .filter_map(|c| st.conns.get(c).cloned())
+            .collect()
+    };
+    for c in &conns {
+        if let Some(code) = code {
+            c.send(
+                NodeBuilder::new("stream:error")
+                    .attr("code", code.to_string())
+                    .build(),
+            );
+        }
+        c.close();
+    }
+    conns.len()
+}
+
 /// Sends `<stream:error code=…>` and closes: 515 asks for a restart,
 /// 401 and 516 mean the device was logged out.
 pub fn stream_error(world: &World, phone: &str, code: &str) -> usize {

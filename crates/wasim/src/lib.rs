@@ -10,6 +10,7 @@ mod faults;
 pub mod handshake;
 mod iq;
 mod keys;
+pub mod limits;
 pub mod media;
 mod media_glue;
 mod nodes;

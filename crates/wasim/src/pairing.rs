@@ -117,6 +117,8 @@ pub fn link(world: &World, conn: ConnId, phone: &str, adv_secret: &[u8]) -> Resu
             got_key_share: false,
         },
     );
+    st.noise_index
+        .insert(pending.noise_pub, (phone.to_string(), device_id));
     drop(st);
 
     // The phone's account key vouches for the companion's identity key.

@@ -102,13 +102,14 @@ impl CipherState {
     }
 
     /// Decrypts and decodes one frame from the client.
-    pub fn open(&mut self, frame: BytesMut) -> Result<Node> {
-        let mut buf = frame.to_vec();
+    /// Decrypts in place: a prekey upload is tens of KiB, and a thousand
+    /// clients pairing at once would each hold a copy.
+    pub fn open(&mut self, mut frame: BytesMut) -> Result<Node> {
         self.cipher
-            .decrypt_in_place_with_counter(self.counter, &mut buf)
+            .decrypt_in_place_with_counter(self.counter, &mut frame)
             .map_err(|e| anyhow!("frame decrypt: {e}"))?;
         self.counter += 1;
-        decode_node(&buf)
+        decode_node(&frame)
     }
 }
 

@@ -45,7 +45,7 @@ pub struct DeviceKeys {
     pub signed_prekey: [u8; 32],
     pub signed_prekey_signature: Vec<u8>,
     /// Uploaded one-time prekeys not yet handed out.
-    pub one_time: BTreeMap<u32, [u8; 32]>,
+    pub one_time: crate::keys::OneTimePrekeys,
 }
 
 /// A linked companion device (a whatsapp-rust client).
@@ -187,6 +187,21 @@ pub struct WorldState {
     pub refuse_login: HashSet<String>,
     /// Outgoing IQs awaiting the client's answer: id → what they were.
     pub awaiting: HashMap<String, Awaiting>,
+    /// Companion Noise key → device, so an IK handshake finds its device
+    /// without scanning every account. Entries are checked against
+    /// `accounts` on use, so unlinking needs no bookkeeping here.
+    pub noise_index: HashMap<[u8; 32], DeviceAddr>,
+}
+
+impl WorldState {
+    /// The Noise key the companion at `addr` is registered with.
+    fn noise_of(&self, addr: &DeviceAddr) -> Option<&[u8; 32]> {
+        self.accounts
+            .get(&addr.0)?
+            .companions
+            .get(&addr.1)
+            .map(|c| &c.noise_pub)
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -237,15 +252,25 @@ impl World {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The registered companion with this Noise key, if any.
+    /// The registered companion with this Noise key, if any. Every IK
+    /// handshake asks, so a mass reconnect must not scan all accounts per
+    /// device: the index answers, and the scan is left for keys it lacks.
     pub fn device_by_noise(&self, key: &[u8; 32]) -> Option<DeviceAddr> {
-        let st = self.lock();
-        st.accounts.values().find_map(|a| {
+        let mut st = self.lock();
+        if let Some(addr) = st.noise_index.get(key).cloned() {
+            if st.noise_of(&addr) == Some(key) {
+                return Some(addr);
+            }
+            st.noise_index.remove(key);
+        }
+        let found = st.accounts.values().find_map(|a| {
             a.companions
                 .values()
                 .find(|c| &c.noise_pub == key)
                 .map(|c| (a.phone.clone(), c.id))
-        })
+        })?;
+        st.noise_index.insert(*key, found.clone());
+        Some(found)
     }
 
     /// Sends to a device now if it is online, else keeps it for its next
@@ -272,9 +297,16 @@ impl World {
 
     /// The account for `phone`, created (as a simulated contact) if new.
     pub fn ensure_account(&self, phone: &str) {
+        if self.lock().accounts.contains_key(phone) {
+            return;
+        }
+        // Making an account generates its phone's Signal keys (about a
+        // millisecond): under the lock, every connection would wait on each
+        // new account while a thousand phones scan at once. A racing creator may win; its account
+        // is kept and this one dropped.
+        let account = Account::new(phone);
         let mut st = self.lock();
         if !st.accounts.contains_key(phone) {
-            let account = Account::new(phone);
             st.lid_to_phone
                 .insert(account.lid.clone(), phone.to_string());
             st.accounts.insert(phone.to_string(), account);
