@@ -194,7 +194,7 @@ pub async fn maybe_share_app_state_keys(world: Arc<World>, me: DeviceAddr, on_lo
             return;
         };
         let first = !c.got_key_share && !c.keys.one_time.is_empty();
-        if !first && !(on_login && c.got_key_share) {
+        if !(first || on_login && c.got_key_share) {
             return;
         }
         c.got_key_share = true;
