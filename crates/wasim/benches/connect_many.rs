@@ -160,6 +160,7 @@ struct Row {
     n: usize,
     pair_secs: f64,
     pair_cpu: f64,
+    clients_cpu: f64,
     restart_secs: f64,
     restart_cpu: f64,
     drop_secs: f64,
@@ -185,6 +186,7 @@ async fn run_round(n: usize) -> Result<Row> {
     tokio::time::sleep(Duration::from_millis(200)).await;
     let idle_kib = round.server.rss_kib()?;
     let idle_cpu = round.server.cpu_secs()?;
+    let clients_before = wasim_process::cpu_secs("self")?;
 
     let start = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
@@ -204,6 +206,7 @@ async fn run_round(n: usize) -> Result<Row> {
         .with_context(|| format!("pairing deadline ({} of {n} connected)", devices.len()))??;
     let pair_secs = start.elapsed().as_secs_f64();
     let pair_cpu = round.server.cpu_secs()? - idle_cpu;
+    let clients_cpu = wasim_process::cpu_secs("self")? - clients_before;
 
     let before_restart = round.server.cpu_secs()?;
     let restart_secs = reconnect_all(&round, &mut devices, json!({"code": 515})).await?;
@@ -229,6 +232,7 @@ async fn run_round(n: usize) -> Result<Row> {
         n,
         pair_secs,
         pair_cpu,
+        clients_cpu,
         restart_secs,
         restart_cpu,
         drop_secs,
@@ -254,40 +258,51 @@ fn main() -> Result<()> {
         .build()?;
     let cpus = std::thread::available_parallelism().map_or(0, |c| c.get());
     println!("wasim connect_many: rounds {sizes:?}, {cpus} CPUs shared by wasim and the clients");
-    println!(
-        "{:>7} | {:>12} | {:>13} | {:>10} | {:>13} | {:>11} | {:>13} | {:>10} | {:>6}",
+    const COLUMNS: [&str; 10] = [
         "devices",
         "pair+login s",
-        "  wasim CPU s",
+        "wasim CPU s",
+        "clients CPU s",
         "IK (515) s",
-        "  wasim CPU s",
+        "wasim CPU s",
         "IK (drop) s",
         "wasim RSS MiB",
         "KiB/device",
-        "load"
-    );
+        "load",
+    ];
+    println!("{}", COLUMNS.join(" | "));
     for size in sizes {
         // Wall times move with whatever else the machine runs; the load
         // average says how much that was, wasim's CPU time does not move.
         let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
         let load = load.split_whitespace().next().unwrap_or("?").to_string();
         let row = runtime.block_on(run_round(size))?;
-        println!(
-            "{:>7} | {:>12.2} | {:>13.2} | {:>10.2} | {:>13.2} | {:>11.2} | {:>13.1} | {:>10.1} | {:>6}",
-            row.n,
-            row.pair_secs,
-            row.pair_cpu,
-            row.restart_secs,
-            row.restart_cpu,
-            row.drop_secs,
-            row.rss_kib as f64 / 1024.0,
-            row.rss_kib.saturating_sub(row.idle_kib) as f64 / row.n as f64,
+        let cells = [
+            row.n.to_string(),
+            format!("{:.2}", row.pair_secs),
+            format!("{:.2}", row.pair_cpu),
+            format!("{:.2}", row.clients_cpu),
+            format!("{:.2}", row.restart_secs),
+            format!("{:.2}", row.restart_cpu),
+            format!("{:.2}", row.drop_secs),
+            format!("{:.1}", row.rss_kib as f64 / 1024.0),
+            format!(
+                "{:.1}",
+                row.rss_kib.saturating_sub(row.idle_kib) as f64 / row.n as f64
+            ),
             load,
-        );
+        ];
+        let line: Vec<String> = cells
+            .iter()
+            .zip(COLUMNS)
+            .map(|(cell, name)| format!("{cell:>w$}", w = name.len()))
+            .collect();
+        println!("{}", line.join(" | "));
     }
     println!(
-        "KiB/device: wasim's RSS above its idle RSS, per device, with all connected. \
-         IK (drop) includes the client's ~1 s reconnect backoff."
+        "CPU columns: seconds of CPU used during the phase to their left. KiB/device: wasim's \
+         RSS above its idle RSS, per device, all connected. IK (drop) includes the client's \
+         ~1 s reconnect backoff."
     );
     // The clients' runtime winds down with the process.
     std::process::exit(0);

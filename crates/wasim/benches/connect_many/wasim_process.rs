@@ -46,19 +46,25 @@ impl Server {
             .parse()?)
     }
 
-    /// CPU time (user + system) the process has used, in seconds: unlike
-    /// wall time, it does not depend on what else the machine is running.
+    /// CPU time wasim has used so far, in seconds.
     pub fn cpu_secs(&self) -> Result<f64> {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id()))?;
-        // Fields after the parenthesised command name; utime and stime are
-        // the 14th and 15th of the whole line.
-        let rest = stat.rsplit_once(')').context("/proc stat")?.1;
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        let ticks: u64 = fields[11].parse::<u64>()? + fields[12].parse::<u64>()?;
-        // SAFETY: sysconf only reads a configuration value.
-        let per_sec = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1);
-        Ok(ticks as f64 / per_sec as f64)
+        cpu_secs(&self.child.id().to_string())
     }
+}
+
+/// CPU time (user + system) process `pid` (or `self`) has used, in
+/// seconds: unlike wall time, it does not depend on what else the machine
+/// is running.
+pub fn cpu_secs(pid: &str) -> Result<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // Fields after the parenthesised command name; utime and stime are the
+    // 14th and 15th of the whole line.
+    let rest = stat.rsplit_once(')').context("/proc stat")?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = fields[11].parse::<u64>()? + fields[12].parse::<u64>()?;
+    // SAFETY: sysconf only reads a configuration value.
+    let per_sec = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1);
+    Ok(ticks as f64 / per_sec as f64)
 }
 
 impl Drop for Server {
