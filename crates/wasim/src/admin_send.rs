@@ -114,65 +114,47 @@ fn build_message(
         .mimetype
         .clone()
         .unwrap_or_else(|| "application/octet-stream".into());
+    // Every media message references the upload the same way; only the
+    // kind-specific fields differ.
+    macro_rules! media {
+        ($ty:ident { $($extra:tt)* }) => {
+            buffa::MessageField::some(wa::message::$ty {
+                url: Some(up.url),
+                direct_path: Some(up.direct_path),
+                media_key: Some(up.media_key),
+                file_sha256: Some(up.file_sha256),
+                file_enc_sha256: Some(up.file_enc_sha256),
+                file_length: Some(up.file_length),
+                media_key_timestamp: Some(up.media_key_timestamp),
+                mimetype: Some(mimetype),
+                $($extra)*
+                ..Default::default()
+            })
+        };
+    }
     let mut m = wa::Message::default();
     match kind {
         "image" => {
-            m.image_message = buffa::MessageField::some(wa::message::ImageMessage {
-                url: Some(up.url),
-                direct_path: Some(up.direct_path),
-                media_key: Some(up.media_key),
-                file_sha256: Some(up.file_sha256),
-                file_enc_sha256: Some(up.file_enc_sha256),
-                file_length: Some(up.file_length),
-                media_key_timestamp: Some(up.media_key_timestamp),
-                mimetype: Some(mimetype),
+            m.image_message = media!(ImageMessage {
                 caption: body.caption.clone(),
-                ..Default::default()
             })
         }
         "video" => {
-            m.video_message = buffa::MessageField::some(wa::message::VideoMessage {
-                url: Some(up.url),
-                direct_path: Some(up.direct_path),
-                media_key: Some(up.media_key),
-                file_sha256: Some(up.file_sha256),
-                file_enc_sha256: Some(up.file_enc_sha256),
-                file_length: Some(up.file_length),
-                media_key_timestamp: Some(up.media_key_timestamp),
-                mimetype: Some(mimetype),
+            m.video_message = media!(VideoMessage {
                 caption: body.caption.clone(),
                 streaming_sidecar: up.streaming_sidecar,
-                ..Default::default()
             })
         }
         "audio" => {
-            m.audio_message = buffa::MessageField::some(wa::message::AudioMessage {
-                url: Some(up.url),
-                direct_path: Some(up.direct_path),
-                media_key: Some(up.media_key),
-                file_sha256: Some(up.file_sha256),
-                file_enc_sha256: Some(up.file_enc_sha256),
-                file_length: Some(up.file_length),
-                media_key_timestamp: Some(up.media_key_timestamp),
-                mimetype: Some(mimetype),
+            m.audio_message = media!(AudioMessage {
                 streaming_sidecar: up.streaming_sidecar,
                 ptt: body.ptt,
-                ..Default::default()
             })
         }
         _ => {
-            m.document_message = buffa::MessageField::some(wa::message::DocumentMessage {
-                url: Some(up.url),
-                direct_path: Some(up.direct_path),
-                media_key: Some(up.media_key),
-                file_sha256: Some(up.file_sha256),
-                file_enc_sha256: Some(up.file_enc_sha256),
-                file_length: Some(up.file_length),
-                media_key_timestamp: Some(up.media_key_timestamp),
-                mimetype: Some(mimetype),
+            m.document_message = media!(DocumentMessage {
                 file_name: body.filename.clone(),
                 caption: body.caption.clone(),
-                ..Default::default()
             })
         }
     }
