@@ -82,33 +82,52 @@ pub fn digest(world: &World, me: &DeviceAddr, iq: &Node) -> Option<Node> {
         &pubs.iter().map(|p| p.as_slice()).collect::<Vec<_>>(),
     );
     let digest = NodeBuilder::new("digest")
-        .children([
-            NodeBuilder::new("registration")
-                .bytes(keys.registration_id.to_be_bytes().to_vec())
-                .build(),
-            NodeBuilder::new("type").bytes(vec![5]).build(),
-            NodeBuilder::new("identity")
-                .bytes(keys.identity.to_vec())
-                .build(),
-            skey_node(
+        .children(
+            identity_nodes(
+                keys.registration_id,
+                &keys.identity,
                 keys.signed_prekey_id,
                 &keys.signed_prekey,
                 &keys.signed_prekey_signature,
-            ),
-            NodeBuilder::new("list")
-                .children(
-                    ids.iter()
-                        .map(|id| NodeBuilder::new("id").bytes(id3(*id)).build()),
-                )
-                .build(),
-            NodeBuilder::new("hash").bytes(hash.to_vec()).build(),
-        ])
+            )
+            .into_iter()
+            .chain([
+                NodeBuilder::new("list")
+                    .children(
+                        ids.iter()
+                            .map(|id| NodeBuilder::new("id").bytes(id3(*id)).build()),
+                    )
+                    .build(),
+                NodeBuilder::new("hash").bytes(hash.to_vec()).build(),
+            ]),
+        )
         .build();
     Some(iq_result(iq, vec![digest]))
 }
 
 fn id3(id: u32) -> Vec<u8> {
     id.to_be_bytes()[1..].to_vec()
+}
+
+/// What both a digest and a bundle start with: registration id, key type
+/// (Curve25519), identity key and signed prekey.
+fn identity_nodes(
+    registration_id: u32,
+    identity: &[u8; 32],
+    signed_prekey_id: u32,
+    signed_prekey: &[u8; 32],
+    signature: &[u8],
+) -> Vec<Node> {
+    vec![
+        NodeBuilder::new("registration")
+            .bytes(registration_id.to_be_bytes().to_vec())
+            .build(),
+        NodeBuilder::new("type").bytes(vec![5]).build(),
+        NodeBuilder::new("identity")
+            .bytes(identity.to_vec())
+            .build(),
+        skey_node(signed_prekey_id, signed_prekey, signature),
+    ]
 }
 
 fn skey_node(id: u32, value: &[u8; 32], signature: &[u8]) -> Node {
@@ -183,20 +202,13 @@ pub fn fetch_bundles(world: &World, iq: &Node) -> Node {
 }
 
 pub fn bundle_node(jid: &str, keys: &PublishedKeys, device_identity: Option<Vec<u8>>) -> Node {
-    let mut parts = vec![
-        NodeBuilder::new("registration")
-            .bytes(keys.registration_id.to_be_bytes().to_vec())
-            .build(),
-        NodeBuilder::new("type").bytes(vec![5]).build(),
-        NodeBuilder::new("identity")
-            .bytes(keys.identity.to_vec())
-            .build(),
-        skey_node(
-            keys.signed_prekey_id,
-            &keys.signed_prekey,
-            &keys.signed_prekey_signature,
-        ),
-    ];
+    let mut parts = identity_nodes(
+        keys.registration_id,
+        &keys.identity,
+        keys.signed_prekey_id,
+        &keys.signed_prekey,
+        &keys.signed_prekey_signature,
+    );
     if let Some((id, value)) = keys.one_time.first() {
         parts.push(
             NodeBuilder::new("key")
