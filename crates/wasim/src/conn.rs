@@ -17,6 +17,9 @@ use wacore_binary::Node;
 use wacore_binary::builder::NodeBuilder;
 use wacore_binary::consts::WA_CONN_HEADER;
 
+/// Most bytes of undecoded frames an authenticated client may have in flight.
+const MAX_STANZA_BUFFER: usize = 48 << 20;
+
 /// How long a client may take for each handshake message.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -43,6 +46,9 @@ pub async fn serve(world: Arc<World>, socket: WebSocket) {
             return;
         }
     };
+    // Authenticated: stanzas (media-heavy history, big prekey uploads) may
+    // be as large as a websocket message.
+    deframer.allow_buffering(MAX_STANZA_BUFFER);
     let id = world.next_conn_id();
     let (tx, rx) = mpsc::unbounded_channel();
     let handle = ConnHandle {

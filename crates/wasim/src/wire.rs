@@ -14,13 +14,21 @@ use wacore_noise::framing::FrameDecoder;
 pub struct Deframer {
     header: Option<Vec<u8>>,
     frames: FrameDecoder,
+    /// Most bytes of undecoded frames held at once.
+    limit: usize,
 }
+
+/// Handshake messages are a few hundred bytes: a client that announces a
+/// bigger frame before it has authenticated is not allowed to make the
+/// server buffer it.
+pub const HANDSHAKE_BUFFER_LIMIT: usize = 64 * 1024;
 
 impl Default for Deframer {
     fn default() -> Self {
         Deframer {
             header: Some(Vec::new()),
             frames: FrameDecoder::new(),
+            limit: HANDSHAKE_BUFFER_LIMIT,
         }
     }
 }
@@ -29,7 +37,24 @@ impl Default for Deframer {
 const MAX_PREINTRO: usize = 64 * 1024;
 
 impl Deframer {
+    /// Lets an authenticated client send frames up to `limit` bytes.
+    pub fn allow_buffering(&mut self, limit: usize) {
+        self.limit = limit;
+    }
+
     pub fn feed(&mut self, data: &[u8]) -> Result<()> {
+        self.feed_unchecked(data)?;
+        if self.frames.buffered_len() > self.limit {
+            bail!(
+                "{} bytes of unfinished frames (limit {})",
+                self.frames.buffered_len(),
+                self.limit
+            );
+        }
+        Ok(())
+    }
+
+    fn feed_unchecked(&mut self, data: &[u8]) -> Result<()> {
         let Some(head) = self.header.as_mut() else {
             self.frames.feed(data);
             return Ok(());
@@ -145,6 +170,27 @@ mod tests {
         stream.extend(frame(b"hi").unwrap());
         d.feed(&stream).unwrap();
         assert_eq!(&d.next_frame().unwrap()[..], b"hi");
+    }
+
+    #[test]
+    fn an_unauthenticated_client_cannot_make_the_server_buffer_a_huge_frame() {
+        let mut d = Deframer::default();
+        let mut stream = WA_CONN_HEADER.to_vec();
+        stream.extend_from_slice(&[0xff, 0xff, 0xff]);
+        d.feed(&stream).unwrap();
+        let chunk = vec![0u8; 16 * 1024];
+        let refused = (0..8).any(|_| d.feed(&chunk).is_err());
+        assert!(
+            refused,
+            "a 16 MiB frame announced before the handshake is refused"
+        );
+        let mut d = Deframer::default();
+        d.allow_buffering(1 << 20);
+        d.feed(&stream).unwrap();
+        assert!(
+            (0..8).all(|_| d.feed(&chunk).is_ok()),
+            "after the handshake it may stream in"
+        );
     }
 
     #[test]
