@@ -3,7 +3,7 @@
 
 use super::{IN_CHUNK, WaStateBackend, db_err, kind};
 use async_trait::async_trait;
-use sqlx::{QueryBuilder, Row, Sqlite};
+use sqlx::Row;
 use std::collections::HashMap;
 use wacore::appstate::hash::HashState;
 use wacore::appstate::processor::AppStateMutationMAC;
@@ -142,20 +142,12 @@ impl AppSyncStore for WaStateBackend {
     ) -> Result<HashMap<[u8; 32], Vec<u8>>> {
         let mut out = HashMap::with_capacity(index_macs.len());
         for chunk in index_macs.chunks(IN_CHUNK) {
-            let mut q = QueryBuilder::<Sqlite>::new(
-                "SELECT index_mac, value_mac FROM wa_app_state_mutation_mac WHERE tenant_id = ",
+            let mut q = self.rows_in(
+                "SELECT index_mac, value_mac FROM wa_app_state_mutation_mac",
+                Some(name),
+                "index_mac",
+                chunk.iter().map(|mac| mac.as_slice()),
             );
-            q.push_bind(self.tenant.0)
-                .push(" AND session_id = ")
-                .push_bind(self.session.as_str())
-                .push(" AND collection = ")
-                .push_bind(name)
-                .push(" AND index_mac IN (");
-            let mut list = q.separated(", ");
-            for mac in chunk {
-                list.push_bind(mac.as_slice());
-            }
-            q.push(")");
             for row in q.build().fetch_all(&self.pool).await.map_err(db_err)? {
                 let index_mac: Vec<u8> = row.try_get("index_mac").map_err(db_err)?;
                 let sealed: Vec<u8> = row.try_get("value_mac").map_err(db_err)?;
@@ -175,20 +167,12 @@ impl AppSyncStore for WaStateBackend {
         }
         let mut tx = self.begin().await?;
         for chunk in index_macs.chunks(IN_CHUNK) {
-            let mut q = QueryBuilder::<Sqlite>::new(
-                "DELETE FROM wa_app_state_mutation_mac WHERE tenant_id = ",
+            let mut q = self.rows_in(
+                "DELETE FROM wa_app_state_mutation_mac",
+                Some(name),
+                "index_mac",
+                chunk.iter().map(|mac| mac.as_slice()),
             );
-            q.push_bind(self.tenant.0)
-                .push(" AND session_id = ")
-                .push_bind(self.session.as_str())
-                .push(" AND collection = ")
-                .push_bind(name)
-                .push(" AND index_mac IN (");
-            let mut list = q.separated(", ");
-            for mac in chunk {
-                list.push_bind(mac.as_slice());
-            }
-            q.push(")");
             q.build().execute(&mut *tx).await.map_err(db_err)?;
         }
         tx.commit().await.map_err(db_err)

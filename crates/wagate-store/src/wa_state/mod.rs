@@ -87,6 +87,37 @@ pub struct WaStateBackend {
 }
 
 impl WaStateBackend {
+    /// `<statement> WHERE tenant_id = ? AND session_id = ? [AND collection = ?]
+    /// AND <column> IN (?, …)`: a statement over a chunk of this session's
+    /// rows, chunked by the caller to at most [`IN_CHUNK`] values.
+    fn rows_in<'q, V>(
+        &'q self,
+        statement: &str,
+        collection: Option<&'q str>,
+        column: &str,
+        values: impl IntoIterator<Item = V>,
+    ) -> sqlx::QueryBuilder<'q, Sqlite>
+    where
+        V: 'q + sqlx::Encode<'q, Sqlite> + sqlx::Type<Sqlite>,
+    {
+        let mut q = sqlx::QueryBuilder::<Sqlite>::new(format!("{statement} WHERE tenant_id = "));
+        q.push_bind(self.tenant.0)
+            .push(" AND session_id = ")
+            .push_bind(self.session.as_str());
+        if let Some(collection) = collection {
+            q.push(" AND collection = ").push_bind(collection);
+        }
+        q.push(format!(" AND {column} IN ("));
+        let mut list = q.separated(", ");
+        for value in values {
+            list.push_bind(value);
+        }
+        q.push(")");
+        q
+    }
+}
+
+impl WaStateBackend {
     /// A backend for `session` of `tenant` over the shared `pool` (already
     /// migrated, see [`crate::sqlite::open_sqlite`]).
     pub fn new(

@@ -2,7 +2,7 @@
 
 use super::{IN_CHUNK, WaStateBackend, db_err, id_from_db, kind};
 use bytes::Bytes;
-use sqlx::{QueryBuilder, Row, Sqlite};
+use sqlx::Row;
 use std::collections::HashMap;
 use wacore::store::error::Result;
 
@@ -35,18 +35,12 @@ impl WaStateBackend {
     pub(super) async fn prekeys_load(&self, ids: &[u32]) -> Result<Vec<(u32, Bytes)>> {
         let mut found: HashMap<u32, Bytes> = HashMap::with_capacity(ids.len());
         for chunk in ids.chunks(IN_CHUNK) {
-            let mut q = QueryBuilder::<Sqlite>::new(
-                "SELECT prekey_id, record FROM wa_prekey WHERE tenant_id = ",
+            let mut q = self.rows_in(
+                "SELECT prekey_id, record FROM wa_prekey",
+                None,
+                "prekey_id",
+                chunk.iter().map(|id| i64::from(*id)),
             );
-            q.push_bind(self.tenant.0)
-                .push(" AND session_id = ")
-                .push_bind(self.session.as_str())
-                .push(" AND prekey_id IN (");
-            let mut list = q.separated(", ");
-            for id in chunk {
-                list.push_bind(i64::from(*id));
-            }
-            q.push(")");
             let rows = q.build().fetch_all(&self.pool).await.map_err(db_err)?;
             for row in rows {
                 let id = id_from_db(row.try_get("prekey_id").map_err(db_err)?)?;
@@ -68,17 +62,12 @@ impl WaStateBackend {
         }
         let mut tx = self.begin().await?;
         for chunk in ids.chunks(IN_CHUNK) {
-            let mut q =
-                QueryBuilder::<Sqlite>::new("UPDATE wa_prekey SET uploaded = 1 WHERE tenant_id = ");
-            q.push_bind(self.tenant.0)
-                .push(" AND session_id = ")
-                .push_bind(self.session.as_str())
-                .push(" AND prekey_id IN (");
-            let mut list = q.separated(", ");
-            for id in chunk {
-                list.push_bind(i64::from(*id));
-            }
-            q.push(")");
+            let mut q = self.rows_in(
+                "UPDATE wa_prekey SET uploaded = 1",
+                None,
+                "prekey_id",
+                chunk.iter().map(|id| i64::from(*id)),
+            );
             q.build().execute(&mut *tx).await.map_err(db_err)?;
         }
         tx.commit().await.map_err(db_err)

@@ -4,7 +4,7 @@
 
 use super::{IN_CHUNK, WaStateBackend, db_err, kind};
 use async_trait::async_trait;
-use sqlx::{QueryBuilder, Row, Sqlite};
+use sqlx::Row;
 use wacore::store::error::Result;
 use wacore::store::traits::{
     DeviceListRecord, LidPnMappingEntry, PendingInboundKey, PendingInboundRow, ProtocolStore,
@@ -90,17 +90,12 @@ impl ProtocolStore for WaStateBackend {
         }
         let mut tx = self.begin().await?;
         for chunk in device_jids.chunks(IN_CHUNK) {
-            let mut q =
-                QueryBuilder::<Sqlite>::new("DELETE FROM wa_sender_key_device WHERE tenant_id = ");
-            q.push_bind(self.tenant.0)
-                .push(" AND session_id = ")
-                .push_bind(self.session.as_str())
-                .push(" AND device_jid IN (");
-            let mut list = q.separated(", ");
-            for jid in chunk {
-                list.push_bind(*jid);
-            }
-            q.push(")");
+            let mut q = self.rows_in(
+                "DELETE FROM wa_sender_key_device",
+                None,
+                "device_jid",
+                chunk.iter().copied(),
+            );
             q.build().execute(&mut *tx).await.map_err(db_err)?;
         }
         tx.commit().await.map_err(db_err)
