@@ -14,6 +14,21 @@ pub fn unwrap(msg: &wa::Message) -> &wa::Message {
     msg
 }
 
+/// Reads where the blob is from any media message: they all name these
+/// fields alike.
+macro_rules! media_ref {
+    ($kind:literal, $m:expr) => {
+        MediaRef {
+            kind: $kind,
+            direct_path: $m.direct_path.as_deref(),
+            media_key: $m.media_key.as_deref(),
+            file_enc_sha256: $m.file_enc_sha256.as_deref(),
+            file_sha256: $m.file_sha256.as_deref(),
+            file_length: $m.file_length,
+        }
+    };
+}
+
 /// A JSON summary: `type` plus the fields that matter for that kind.
 /// Media is described by the hooks in `media_summary`.
 pub fn summarize(msg: &wa::Message, media: &dyn Fn(MediaRef<'_>) -> Value) -> Value {
@@ -25,54 +40,26 @@ pub fn summarize(msg: &wa::Message, media: &dyn Fn(MediaRef<'_>) -> Value) -> Va
         return json!({"type": "text", "text": ext.text.clone().unwrap_or_default()});
     }
     if let Some(m) = msg.image_message.as_option() {
-        let mut v = media(MediaRef::new(
-            "image",
-            &m.direct_path,
-            &m.media_key,
-            &m.file_enc_sha256,
-            &m.file_sha256,
-            m.file_length,
-        ));
+        let mut v = media(media_ref!("image", m));
         v["caption"] = json!(m.caption);
         v["mimetype"] = json!(m.mimetype);
         return v;
     }
     if let Some(m) = msg.document_message.as_option() {
-        let mut v = media(MediaRef::new(
-            "document",
-            &m.direct_path,
-            &m.media_key,
-            &m.file_enc_sha256,
-            &m.file_sha256,
-            m.file_length,
-        ));
+        let mut v = media(media_ref!("document", m));
         v["caption"] = json!(m.caption);
         v["mimetype"] = json!(m.mimetype);
         v["filename"] = json!(m.file_name);
         return v;
     }
     if let Some(m) = msg.video_message.as_option() {
-        let mut v = media(MediaRef::new(
-            "video",
-            &m.direct_path,
-            &m.media_key,
-            &m.file_enc_sha256,
-            &m.file_sha256,
-            m.file_length,
-        ));
+        let mut v = media(media_ref!("video", m));
         v["caption"] = json!(m.caption);
         v["mimetype"] = json!(m.mimetype);
         return v;
     }
     if let Some(m) = msg.audio_message.as_option() {
-        let mut v = media(MediaRef::new(
-            "audio",
-            &m.direct_path,
-            &m.media_key,
-            &m.file_enc_sha256,
-            &m.file_sha256,
-            m.file_length,
-        ));
+        let mut v = media(media_ref!("audio", m));
         v["mimetype"] = json!(m.mimetype);
         v["ptt"] = json!(m.ptt.unwrap_or(false));
         return v;
@@ -92,24 +79,4 @@ pub struct MediaRef<'a> {
     /// What the sender claims about the plaintext; a phone checks them.
     pub file_sha256: Option<&'a [u8]>,
     pub file_length: Option<u64>,
-}
-
-impl<'a> MediaRef<'a> {
-    fn new(
-        kind: &'static str,
-        direct_path: &'a Option<String>,
-        media_key: &'a Option<Vec<u8>>,
-        file_enc_sha256: &'a Option<Vec<u8>>,
-        file_sha256: &'a Option<Vec<u8>>,
-        file_length: Option<u64>,
-    ) -> Self {
-        MediaRef {
-            kind,
-            direct_path: direct_path.as_deref(),
-            media_key: media_key.as_deref(),
-            file_enc_sha256: file_enc_sha256.as_deref(),
-            file_sha256: file_sha256.as_deref(),
-            file_length,
-        }
-    }
 }
