@@ -59,6 +59,20 @@ pub enum KeysCommand {
     },
 }
 
+/// Logs to stderr with `filter` and starts the async runtime; `None` (said
+/// on stderr, as `who`) when the runtime cannot start.
+pub(crate) fn start_process(who: &str, filter: &str) -> Option<tokio::runtime::Runtime> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        // Colour codes only help a person at a terminal, not log files.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    tokio::runtime::Runtime::new()
+        .inspect_err(|err| eprintln!("{who}: cannot start the async runtime: {err}"))
+        .ok()
+}
+
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -79,18 +93,8 @@ pub fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(&config.log))
-        .with_writer(std::io::stderr)
-        // Colour codes only help a person at a terminal, not log files.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(runtime) => runtime,
-        Err(err) => {
-            eprintln!("wagate: cannot start the async runtime: {err}");
-            return ExitCode::FAILURE;
-        }
+    let Some(runtime) = start_process("wagate", &config.log) else {
+        return ExitCode::FAILURE;
     };
     match runtime.block_on(execute(cli.command, config)) {
         Ok(()) => ExitCode::SUCCESS,

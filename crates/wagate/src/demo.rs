@@ -55,17 +55,8 @@ pub fn main(options: DemoOptions) -> ExitCode {
     let filter = std::env::var("WAGATE_LOG")
         .or_else(|_| std::env::var("RUST_LOG"))
         .unwrap_or_else(|_| "warn,wagate_engine=info".to_string());
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(runtime) => runtime,
-        Err(err) => {
-            eprintln!("wagate demo: cannot start the async runtime: {err}");
-            return ExitCode::FAILURE;
-        }
+    let Some(runtime) = crate::cli::start_process("wagate demo", &filter) else {
+        return ExitCode::FAILURE;
     };
     let print = |step: &Step| {
         let mut out = std::io::stdout().lock();
