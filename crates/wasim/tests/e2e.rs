@@ -38,23 +38,12 @@ async fn text_out_is_decrypted_by_the_contact() {
     init_logs();
     let sim = wasim::Sim::start().await.unwrap();
     let client = paired_client(&sim, "15550001111").await;
-    let to: whatsapp_rust::Jid = "15550002222@s.whatsapp.net".parse().unwrap();
-    let msg = whatsapp_rust::waproto::whatsapp::Message {
-        conversation: Some("hello contact".into()),
-        ..Default::default()
-    };
-    let sent = client.client.send_message(to, msg).await.expect("send");
-    let inbox = admin_until(
-        &sim,
-        "/admin/contacts/15550002222/inbox",
-        "the contact's inbox",
-        |v| v.as_array().is_some_and(|a| !a.is_empty()),
-    )
-    .await;
-    assert_eq!(inbox[0]["text"], "hello contact");
-    assert_eq!(inbox[0]["type"], "text");
-    assert_eq!(inbox[0]["from"], "15550001111");
-    assert_eq!(inbox[0]["id"], sent.message_id.to_string());
+    let id = client.send_text("15550002222", "hello contact").await;
+    let entry = inbox_entry(&sim, "15550002222", &id).await;
+    assert_eq!(entry["text"], "hello contact");
+    assert_eq!(entry["type"], "text");
+    assert_eq!(entry["from"], "15550001111");
+    assert_eq!(entry["id"], id);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -138,17 +127,7 @@ async fn receipts_flow_both_ways() {
     let client = paired_client(&sim, "15550001111").await;
     // Client → contact: the contact's phone answers with a delivery receipt,
     // and a read receipt once it "reads" the message.
-    let to: whatsapp_rust::Jid = "15550002222@s.whatsapp.net".parse().unwrap();
-    let msg = whatsapp_rust::waproto::whatsapp::Message {
-        conversation: Some("read me".into()),
-        ..Default::default()
-    };
-    let id = client
-        .client
-        .send_message(to, msg)
-        .await
-        .unwrap()
-        .message_id;
+    let id = client.send_text("15550002222", "read me").await;
     let delivered = |kind: whatsapp_rust::types::presence::ReceiptType| {
         let id = id.clone();
         move |e: &Event| match e {
@@ -166,10 +145,7 @@ async fn receipts_flow_both_ways() {
             delivered(whatsapp_rust::types::presence::ReceiptType::Delivered),
         )
         .await;
-    admin_until(&sim, "/admin/contacts/15550002222/inbox", "inbox", |v| {
-        v.as_array().is_some_and(|a| !a.is_empty())
-    })
-    .await;
+    inbox_entry(&sim, "15550002222", &id).await;
     let (status, body) = admin(
         &sim,
         reqwest::Method::POST,

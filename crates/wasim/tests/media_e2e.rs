@@ -88,22 +88,6 @@ fn outgoing(kind: &str, up: UploadResponse) -> (wa::Message, Value) {
     (msg, expect)
 }
 
-/// The inbox entry of message `id`, once the contact has it.
-async fn inbox_entry(sim: &wasim::Sim, id: &str) -> Value {
-    let inbox = admin_until(
-        sim,
-        &format!("/admin/contacts/{CONTACT}/inbox"),
-        "the message in the contact's inbox",
-        |v| {
-            v.as_array()
-                .is_some_and(|a| a.iter().any(|e| e["id"] == id))
-        },
-    )
-    .await;
-    let found = inbox.as_array().unwrap().iter().find(|e| e["id"] == id);
-    found.cloned().unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn client_media_is_decrypted_byte_exact_by_the_contact() {
     init_logs();
@@ -126,7 +110,7 @@ async fn client_media_is_decrypted_byte_exact_by_the_contact() {
         let (msg, expect) = outgoing(kind, up);
         let sent = client.client.send_message(to.clone(), msg).await;
         let id = sent.expect("send").message_id.to_string();
-        let entry = inbox_entry(&sim, &id).await;
+        let entry = inbox_entry(&sim, CONTACT, &id).await;
         assert!(entry.get("error").is_none(), "{kind}: {entry}");
         assert_eq!(entry["type"], kind, "{entry}");
         assert_eq!(entry["from"], ME, "{entry}");
@@ -151,7 +135,7 @@ async fn client_media_is_decrypted_byte_exact_by_the_contact() {
     let (mut lying, _) = outgoing("image", up);
     lying.image_message.as_option_mut().unwrap().file_sha256 = Some(vec![0; 32]);
     let sent = client.client.send_message(to, lying).await;
-    let entry = inbox_entry(&sim, &sent.expect("send").message_id.to_string()).await;
+    let entry = inbox_entry(&sim, CONTACT, &sent.expect("send").message_id.to_string()).await;
     let error = entry["error"].as_str().unwrap_or_default();
     assert!(error.contains("file_sha256"), "{entry}");
 }

@@ -59,21 +59,10 @@ async fn the_typed_code_links_the_client_with_working_sessions() {
     assert_eq!(pn.user, PHONE);
 
     // Sessions built on the linked identity carry a text to a contact.
-    let to: whatsapp_rust::Jid = "15550002222@s.whatsapp.net".parse().unwrap();
-    let msg = whatsapp_rust::waproto::whatsapp::Message {
-        conversation: Some("linked by code".into()),
-        ..Default::default()
-    };
-    client.client.send_message(to, msg).await.expect("send");
-    let inbox = admin_until(
-        &sim,
-        "/admin/contacts/15550002222/inbox",
-        "the contact's inbox",
-        |v| v.as_array().is_some_and(|a| !a.is_empty()),
-    )
-    .await;
-    assert_eq!(inbox[0]["text"], "linked by code");
-    assert_eq!(inbox[0]["from"], PHONE);
+    let id = client.send_text("15550002222", "linked by code").await;
+    let entry = inbox_entry(&sim, "15550002222", &id).await;
+    assert_eq!(entry["text"], "linked by code");
+    assert_eq!(entry["from"], PHONE);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -195,3 +195,35 @@ pub async fn paired_client(sim: &Sim, phone: &str) -> TestClient {
     client.connected().await;
     client
 }
+
+impl TestClient {
+    /// Sends `text` to `phone`'s user JID; returns the message id.
+    pub async fn send_text(&self, phone: &str, text: &str) -> String {
+        let to: whatsapp_rust::Jid = format!("{phone}@s.whatsapp.net").parse().unwrap();
+        let msg = whatsapp_rust::waproto::whatsapp::Message {
+            conversation: Some(text.into()),
+            ..Default::default()
+        };
+        self.client
+            .send_message(to, msg)
+            .await
+            .expect("send")
+            .message_id
+    }
+}
+
+/// The entry for message `id` in `contact`'s inbox, once it is there.
+pub async fn inbox_entry(sim: &Sim, contact: &str, id: &str) -> serde_json::Value {
+    let inbox = admin_until(
+        sim,
+        &format!("/admin/contacts/{contact}/inbox"),
+        "the message in the contact's inbox",
+        |v| {
+            v.as_array()
+                .is_some_and(|a| a.iter().any(|e| e["id"] == id))
+        },
+    )
+    .await;
+    let found = inbox.as_array().unwrap().iter().find(|e| e["id"] == id);
+    found.cloned().unwrap()
+}
