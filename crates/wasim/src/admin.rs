@@ -116,6 +116,7 @@ fn router(world: Arc<World>, max_admin_media: usize) -> Router {
         .route("/admin/devices/{phone}/refuse-login", post(refuse_login))
         .route("/admin/ack-delay", post(ack_delay))
         .route("/admin/stats", get(stats))
+        .merge(crate::admin_faults::routes())
         .route("/admin/media-ca", get(media_ca))
         .fallback(|| async { AdminError::NotFound("no such admin route".into()) })
         .with_state(world)
@@ -352,6 +353,7 @@ async fn stats(State(world): State<Arc<World>>) -> Json<Value> {
         "linkedDevices": st.accounts.values().map(|a| a.companions.len()).sum::<usize>(),
         "accounts": st.accounts.len(),
         "messagesRelayed": world.counters.messages_relayed.load(Ordering::Relaxed),
+        "duplicateMessages": world.counters.duplicate_messages.load(Ordering::Relaxed),
         "logins": world.counters.logins.load(Ordering::Relaxed),
         "handshakes": {
             "xx": world.counters.handshakes_xx.load(Ordering::Relaxed),

@@ -172,10 +172,14 @@ fn decoded_len(encoded: &str) -> usize {
 #[derive(Deserialize)]
 pub struct ReadBody {
     ids: Vec<String>,
+    /// `read` (default) or `played`: a voice note or video was played.
+    #[serde(default, rename = "type")]
+    kind: Option<String>,
 }
 
 /// The contact reads messages it received: read receipts go to the devices
-/// that sent them.
+/// that sent them. Playing a voice note reads it too, so `played` sends a
+/// read receipt and then a played one, as a phone does.
 pub async fn read(
     State(world): State<Arc<World>>,
     Path(contact): Path<String>,
@@ -183,6 +187,15 @@ pub async fn read(
 ) -> Result<Json<Value>, AdminError> {
     let Json(body) = body?;
     let contact = phone(&contact, "contactPhone")?;
+    let kinds: &[&str] = match body.kind.as_deref().unwrap_or("read") {
+        "read" => &["read"],
+        "played" => &["read", "played"],
+        other => {
+            return Err(AdminError::BadRequest(format!(
+                "type: '{other}' is not read or played"
+            )));
+        }
+    };
     let senders: Vec<(String, String, u16)> = {
         let st = world.lock();
         let account = st
@@ -209,13 +222,19 @@ pub async fn read(
         ));
     }
     for (id, from, device) in &senders {
-        let receipt = NodeBuilder::new("receipt")
-            .attr("from", format!("{contact}@s.whatsapp.net"))
-            .attr("id", id.clone())
-            .attr("type", "read")
-            .attr("t", crate::nodes::now().to_string())
-            .build();
-        world.deliver(&(from.clone(), *device), receipt);
+        for kind in kinds {
+            let receipt = NodeBuilder::new("receipt")
+                .attr("from", format!("{contact}@s.whatsapp.net"))
+                .attr("id", id.clone())
+                .attr("type", *kind)
+                .attr("t", crate::nodes::now().to_string())
+                .build();
+            world.deliver(&(from.clone(), *device), receipt);
+        }
     }
-    Ok(Json(json!({"read": senders.len()})))
+    let mut answer = json!({"read": senders.len()});
+    if kinds.contains(&"played") {
+        answer["played"] = json!(senders.len());
+    }
+    Ok(Json(answer))
 }

@@ -85,3 +85,52 @@ pub fn unlink(world: &World, phone: &str, device: u16) {
         a.companions.remove(&device);
     }
 }
+
+/// How the server acknowledges the messages clients send.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum AckMode {
+    /// Relay, then `<ack class="message">`.
+    #[default]
+    Normal,
+    /// Relay, but the ack is lost: the sender never hears back.
+    Withhold,
+    /// Refuse: `<ack class="message" error=code>` and nothing is relayed.
+    Nack(String),
+}
+
+/// Why a number cannot be marked as not on WhatsApp.
+pub struct HasDevices(pub String);
+
+/// Marks numbers as not on WhatsApp. A simulated contact's account goes
+/// with its number (its keys no longer exist); an account with linked
+/// devices is on WhatsApp by definition and is refused, none marked.
+pub fn unregister(world: &World, phones: &[String]) -> Result<(), HasDevices> {
+    let mut st = world.lock();
+    if let Some(p) = phones.iter().find(|p| {
+        st.accounts
+            .get(*p)
+            .is_some_and(|a| !a.companions.is_empty())
+    }) {
+        return Err(HasDevices(p.clone()));
+    }
+    for phone in phones {
+        if let Some(account) = st.accounts.remove(phone) {
+            st.lid_to_phone.remove(&account.lid);
+        }
+        st.offline.retain(|(p, _), _| p != phone);
+        st.unregistered.insert(phone.clone());
+    }
+    Ok(())
+}
+
+/// The numbers that join WhatsApp again (all of them when `phones` is
+/// `None`); their accounts are made afresh on first use.
+pub fn reregister(world: &World, phones: Option<&[String]>) {
+    let mut st = world.lock();
+    match phones {
+        Some(phones) => phones.iter().for_each(|p| {
+            st.unregistered.remove(p);
+        }),
+        None => st.unregistered.clear(),
+    }
+}

@@ -2,6 +2,7 @@
 //! whatsapp-rust client runs end to end offline.
 
 pub mod admin;
+mod admin_faults;
 mod admin_send;
 mod conn;
 mod content;

@@ -164,7 +164,11 @@ pub async fn admin_enter_code(
     }
     // Clients show and stretch the code in upper case.
     let code = body.code.to_ascii_uppercase();
-    world.ensure_account(&phone);
+    if !world.ensure_account(&phone) {
+        return Err(AdminError::BadRequest(format!(
+            "{phone} is not on WhatsApp"
+        )));
+    }
     // WhatsApp routes by number, so every client asking for it hears the
     // phone; only the one showing this code can answer so it opens.
     for conn in waiting_clients(&world, &phone) {

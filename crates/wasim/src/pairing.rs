@@ -77,7 +77,9 @@ pub fn scan(world: &World, qr: &str, phone: &str) -> Result<(), PairError> {
 /// Makes the pairing connection `conn` a companion of `phone` and sends it
 /// pair-success signed by the phone's account key.
 pub fn link(world: &World, conn: ConnId, phone: &str, adv_secret: &[u8]) -> Result<()> {
-    world.ensure_account(phone);
+    if !world.ensure_account(phone) {
+        return Err(anyhow!("{phone} is not on WhatsApp"));
+    }
     let mut st = world.lock();
     let pending = st
         .pairing

@@ -49,13 +49,14 @@ pub async fn receive(
         // A companion's copy of its own outgoing message: nothing to show.
         return;
     }
-    let mut entry = crate::content::summarize(&message, &|m| crate::media_glue::describe(world, m));
-    entry["from"] = json!(from.0);
-    entry["fromDevice"] = json!(from.1);
-    entry["id"] = json!(id);
-    entry["receivedAt"] = json!(chrono_now());
-    if let Some(account) = world.lock().accounts.get_mut(phone) {
-        account.inbox.push(entry);
+    let summary = crate::content::summarize(&message, &|m| crate::media_glue::describe(world, m));
+    if let Some(mut entry) = summary {
+        entry["from"] = json!(from.0);
+        entry["fromDevice"] = json!(from.1);
+        entry["id"] = json!(id);
+        entry["receivedAt"] = json!(chrono_now());
+        entry["copies"] = json!(1);
+        show_once(world, phone, entry);
     }
     let receipt = NodeBuilder::new("receipt")
         .attr("from", as_jid.to_string())
@@ -63,6 +64,30 @@ pub async fn receive(
         .attr("t", now().to_string())
         .build();
     world.deliver(from, receipt);
+}
+
+/// A phone shows a message id from one sender once: a sender that sends
+/// it again (a retry after a lost ack) adds a copy to the entry shown.
+fn show_once(world: &World, phone: &str, entry: serde_json::Value) {
+    let mut st = world.lock();
+    let Some(account) = st.accounts.get_mut(phone) else {
+        return;
+    };
+    let shown = account
+        .inbox
+        .iter_mut()
+        .find(|e| e["id"] == entry["id"] && e["from"] == entry["from"]);
+    match shown {
+        Some(shown) => {
+            let copies = shown["copies"].as_u64().unwrap_or(1);
+            shown["copies"] = json!(copies + 1);
+            world
+                .counters
+                .duplicate_messages
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        None => account.inbox.push(entry),
+    }
 }
 
 pub fn chrono_now() -> String {
@@ -111,8 +136,9 @@ pub async fn send(
     to_phone: &str,
     message: &wa::Message,
 ) -> Result<String> {
-    world.ensure_account(from_phone);
-    world.ensure_account(to_phone);
+    for phone in [from_phone, to_phone] {
+        anyhow::ensure!(world.ensure_account(phone), "{phone} is not on WhatsApp");
+    }
     let id = format!("3EB0{}", hex::encode_upper(rand::random::<[u8; 9]>()));
     let (party, push_name, targets) = {
         let st = world.lock();

@@ -3,6 +3,7 @@
 //! live or on their next login) and answered with delivery receipts.
 
 use crate::conn::Conn;
+use crate::faults::AckMode;
 use crate::nodes::{SERVER, attr, bytes, child, children, now, split_jid};
 use crate::world::{ConnHandle, DeviceAddr, World};
 use std::sync::Arc;
@@ -37,24 +38,26 @@ fn addressed(node: &Node, to: &str) -> Vec<Addressed> {
     out
 }
 
+/// The code the server nacks a message to a number without WhatsApp with.
+/// Neither whatsapp-rust 0.7 nor its tests name the real server's code;
+/// its own nack log lists 404 as "recipient not found", so that is it.
+const NOT_ON_WHATSAPP: &str = "404";
+
 pub async fn on_message(world: &Arc<World>, conn: &Conn, from: DeviceAddr, node: Node) {
     let id = attr(&node, "id").unwrap_or_default();
     let to = attr(&node, "to").unwrap_or_default();
-    let delay = world.counters.ack_delay_ms.load(Ordering::Relaxed);
-    let ack = NodeBuilder::new("ack")
-        .attr("class", "message")
-        .attr("id", id.clone())
-        .attr("from", to.clone())
-        .attr("t", now().to_string())
-        .build();
-    if delay == 0 {
-        conn.handle.send(ack);
+    let mode = if addressed_to_unregistered(world, &to) {
+        AckMode::Nack(NOT_ON_WHATSAPP.into())
     } else {
-        let handle = conn.handle.clone();
-        tokio::spawn(async move {
-            tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
-            handle.send(ack);
-        });
+        world.lock().ack_mode.clone()
+    };
+    match mode {
+        AckMode::Normal => acknowledge(world, conn, &id, &to, None),
+        AckMode::Withhold => {}
+        AckMode::Nack(code) => {
+            acknowledge(world, conn, &id, &to, Some(code));
+            return;
+        }
     }
     let sender_identity = child(&node, "device-identity").cloned();
     let kind = attr(&node, "type").unwrap_or_else(|| "text".into());
@@ -91,6 +94,39 @@ pub async fn on_message(world: &Arc<World>, conn: &Conn, from: DeviceAddr, node:
         let mut content = vec![target.enc];
         content.extend(sender_identity.clone());
         world.deliver(&(phone, device), relayed.children(content).build());
+    }
+}
+
+fn addressed_to_unregistered(world: &World, to: &str) -> bool {
+    let Some((user, _, server)) = split_jid(to) else {
+        return false;
+    };
+    world
+        .phone_of(&user, &server)
+        .is_some_and(|p| world.lock().unregistered.contains(&p))
+}
+
+/// `<ack class="message">` for a client's message, with `error` when the
+/// server refuses it; late by the configured ack delay.
+fn acknowledge(world: &World, conn: &Conn, id: &str, to: &str, error: Option<String>) {
+    let mut ack = NodeBuilder::new("ack")
+        .attr("class", "message")
+        .attr("id", id.to_string())
+        .attr("from", to.to_string())
+        .attr("t", now().to_string());
+    if let Some(code) = error {
+        ack = ack.attr("error", code);
+    }
+    let ack = ack.build();
+    let delay = world.counters.ack_delay_ms.load(Ordering::Relaxed);
+    if delay == 0 {
+        conn.handle.send(ack);
+    } else {
+        let handle = conn.handle.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+            handle.send(ack);
+        });
     }
 }
 

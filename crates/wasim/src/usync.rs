@@ -60,7 +60,9 @@ fn asked_phone(world: &World, user: &Node) -> Option<(String, String)> {
 
 fn user_result(world: &World, user: &Node, asked: &[String]) -> Option<Node> {
     let (phone, jid) = asked_phone(world, user)?;
-    world.ensure_account(&phone);
+    if !world.ensure_account(&phone) {
+        return Some(not_on_whatsapp(&phone, asked));
+    }
     let st = world.lock();
     let account = st.accounts.get(&phone)?;
     let mut parts = Vec::new();
@@ -87,6 +89,24 @@ fn user_result(world: &World, user: &Node, asked: &[String]) -> Option<Node> {
             .children(parts)
             .build(),
     )
+}
+
+/// How the server answers for a number without WhatsApp: the contact is
+/// "out", there are no devices, and there is no LID to give.
+fn not_on_whatsapp(phone: &str, asked: &[String]) -> Node {
+    let parts = asked.iter().filter_map(|q| match q.as_str() {
+        "contact" => Some(NodeBuilder::new("contact").attr("type", "out").build()),
+        "devices" => Some(
+            NodeBuilder::new("devices")
+                .children([NodeBuilder::new("device-list").build()])
+                .build(),
+        ),
+        _ => None,
+    });
+    NodeBuilder::new("user")
+        .attr("jid", format!("{phone}@{SERVER}"))
+        .children(parts)
+        .build()
 }
 
 fn devices_node(account: &crate::world::Account) -> Node {

@@ -191,6 +191,10 @@ pub struct WorldState {
     /// without scanning every account. Entries are checked against
     /// `accounts` on use, so unlinking needs no bookkeeping here.
     pub noise_index: HashMap<[u8; 32], DeviceAddr>,
+    /// How messages from clients are acknowledged (a fault to inject).
+    pub ack_mode: crate::faults::AckMode,
+    /// Numbers that are not on WhatsApp: no account, no devices, no keys.
+    pub unregistered: HashSet<String>,
 }
 
 impl WorldState {
@@ -223,6 +227,8 @@ pub struct Counters {
     pub handshakes_fallback: AtomicU64,
     pub logins: AtomicU64,
     pub ack_delay_ms: AtomicU64,
+    /// Messages a phone received again under an id it already shows.
+    pub duplicate_messages: AtomicU64,
 }
 
 pub struct World {
@@ -296,9 +302,16 @@ impl World {
     }
 
     /// The account for `phone`, created (as a simulated contact) if new.
-    pub fn ensure_account(&self, phone: &str) {
-        if self.lock().accounts.contains_key(phone) {
-            return;
+    /// False for a number that is not on WhatsApp: it never gets one.
+    pub fn ensure_account(&self, phone: &str) -> bool {
+        {
+            let st = self.lock();
+            if st.unregistered.contains(phone) {
+                return false;
+            }
+            if st.accounts.contains_key(phone) {
+                return true;
+            }
         }
         // Making an account generates its phone's Signal keys (about a
         // millisecond): under the lock, every connection would wait on each
@@ -306,10 +319,14 @@ impl World {
         // is kept and this one dropped.
         let account = Account::new(phone);
         let mut st = self.lock();
+        if st.unregistered.contains(phone) {
+            return false;
+        }
         if !st.accounts.contains_key(phone) {
             st.lid_to_phone
                 .insert(account.lid.clone(), phone.to_string());
             st.accounts.insert(phone.to_string(), account);
         }
+        true
     }
 }

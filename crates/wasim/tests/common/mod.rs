@@ -196,19 +196,46 @@ pub async fn paired_client(sim: &Sim, phone: &str) -> TestClient {
     client
 }
 
+/// `phone`'s user JID.
+pub fn user_jid(phone: &str) -> whatsapp_rust::Jid {
+    format!("{phone}@s.whatsapp.net").parse().unwrap()
+}
+
 impl TestClient {
     /// Sends `text` to `phone`'s user JID; returns the message id.
     pub async fn send_text(&self, phone: &str, text: &str) -> String {
-        let to: whatsapp_rust::Jid = format!("{phone}@s.whatsapp.net").parse().unwrap();
         let msg = whatsapp_rust::waproto::whatsapp::Message {
             conversation: Some(text.into()),
             ..Default::default()
         };
+        self.send(phone, msg).await
+    }
+
+    /// Sends `msg` to `phone`'s user JID; returns the message id.
+    pub async fn send(
+        &self,
+        phone: &str,
+        msg: whatsapp_rust::waproto::whatsapp::Message,
+    ) -> String {
         self.client
-            .send_message(to, msg)
+            .send_message(user_jid(phone), msg)
             .await
             .expect("send")
             .message_id
+    }
+
+    /// Waits for the server's ack (or nack) of message `id`.
+    pub async fn server_ack(&self, id: &str) -> whatsapp_rust::types::events::ServerAck {
+        self.wait_for("the server's ack", |e| match e {
+            Event::ServerAck(ack) if ack.id == id => Some(ack.clone()),
+            _ => None,
+        })
+        .await
+    }
+
+    /// How many server acks for message `id` arrived so far.
+    pub fn acks_for(&self, id: &str) -> usize {
+        self.count(|e| matches!(e, Event::ServerAck(ack) if ack.id == id))
     }
 }
 
