@@ -8,6 +8,7 @@ pub mod error;
 pub mod ids;
 pub mod keys;
 pub mod metrics;
+pub mod outbound;
 pub mod session;
 
 pub use error::CoreError;

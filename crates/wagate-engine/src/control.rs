@@ -8,7 +8,7 @@ use whatsapp_rust::Client;
 use whatsapp_rust::pair_code::PairCodeOptions;
 
 impl Engine {
-    fn client_of(&self, key: &SessionKey) -> Option<Arc<Client>> {
+    pub(crate) fn client_of(&self, key: &SessionKey) -> Option<Arc<Client>> {
         self.running().get(key).and_then(|r| r.client())
     }
 

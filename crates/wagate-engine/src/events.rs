@@ -36,7 +36,10 @@ impl Engine {
                         at: chrono::Utc::now(),
                     },
                 );
+                self.wake_sender(key);
             }
+            Event::ServerAck(ack) => self.outbox.on_ack(ack),
+            Event::Receipt(receipt) => self.outbox.on_receipt(key, receipt),
             Event::Disconnected(_) => {
                 self.metrics.reconnect();
                 w.record(key, Status(SessionStatus::Connecting));

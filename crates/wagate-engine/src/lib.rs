@@ -7,6 +7,7 @@
 mod control;
 mod events;
 mod http;
+pub mod outbound;
 mod state_writer;
 mod supervisor;
 
@@ -51,6 +52,7 @@ pub struct Engine {
     metrics: Arc<Metrics>,
     config: EngineConfig,
     writer: state_writer::StateWriter,
+    outbox: Arc<outbound::Outbox>,
     sessions: Mutex<HashMap<SessionKey, supervisor::Running>>,
 }
 
@@ -61,6 +63,7 @@ impl Engine {
         records: Arc<dyn SessionRecords>,
         metrics: Arc<Metrics>,
         config: EngineConfig,
+        outbox: outbound::Outbox,
     ) -> Arc<Self> {
         Arc::new_cyclic(|me| Engine {
             me: me.clone(),
@@ -70,6 +73,7 @@ impl Engine {
             records,
             metrics,
             config,
+            outbox: Arc::new(outbox),
             sessions: Mutex::new(HashMap::new()),
         })
     }
@@ -102,7 +106,36 @@ impl Engine {
         // Statuses written before the API serves, so nobody reads a stale
         // `connected` from before the restart.
         self.writer.flush().await;
+        self.resume_sending().await?;
         Ok(started)
+    }
+
+    /// Puts back messages a previous process claimed but never finished
+    /// (their ids are kept, so a resend is no duplicate) and starts a
+    /// sender for every session with work.
+    async fn resume_sending(&self) -> anyhow::Result<()> {
+        let released = self.outbox.queue.release_all_claims().await?;
+        if released > 0 {
+            tracing::info!(released, "messages claimed before the restart are queued again");
+        }
+        for (tenant, session) in self.outbox.queue.sessions_with_work().await? {
+            if let Ok(session) = wagate_core::SessionId::parse(&session) {
+                self.wake_sender(&SessionKey {
+                    tenant: wagate_core::TenantId(tenant),
+                    session,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// New messages for a session (or its connection is back).
+    pub fn wake_sender(&self, key: &SessionKey) {
+        self.outbox.wake(&self.me, key);
+    }
+
+    pub fn outbox(&self) -> &outbound::Outbox {
+        &self.outbox
     }
 
     fn backend(&self, key: &SessionKey) -> wagate_store::WaStateBackend {

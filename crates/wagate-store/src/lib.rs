@@ -1,6 +1,10 @@
+pub mod blobs;
 pub mod domain;
+pub mod outbound;
 
+pub use blobs::BlobStore;
 pub use domain::Store;
+pub use outbound::{Outbound, OutboundRecord};
 pub mod cipher;
 pub mod sqlite;
 pub mod wa_state;

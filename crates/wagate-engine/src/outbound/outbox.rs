@@ -1,0 +1,141 @@
+//! The engine's side of the outbound queue: settings, one sender task
+//! per session with work, and the hooks the session event loop calls
+//! (connected, acks, receipts).
+
+use super::acks::{AckReply, AckWaiters};
+use super::build::MediaSource;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+use tokio::sync::Notify;
+use wagate_core::SessionKey;
+use wagate_core::outbound::{OutboundStatus, RetrySchedule, SendPolicy};
+use wagate_store::outbound::{Outcome, OutcomeWriter};
+use wagate_store::Outbound;
+use whatsapp_rust::types::events::{Receipt, ServerAck};
+use whatsapp_rust::types::presence::ReceiptType;
+
+/// How senders behave; from configuration.
+#[derive(Debug, Clone)]
+pub struct OutboundSettings {
+    /// Pacing for sessions without their own settings.
+    pub policy: SendPolicy,
+    pub retry: RetrySchedule,
+    /// A message WhatsApp has not acked by then is tried again.
+    pub ack_timeout: Duration,
+    /// Messages a sender claims at a time.
+    pub claim_batch: u32,
+    /// A claim older than this is taken to belong to a dead worker.
+    pub visibility: Duration,
+    /// Messages of one session awaiting their ack at once.
+    pub max_in_flight: usize,
+    /// Who claims, in the queue's `claimed_by`.
+    pub node: String,
+}
+
+impl Default for OutboundSettings {
+    fn default() -> Self {
+        OutboundSettings {
+            policy: SendPolicy::default(),
+            retry: RetrySchedule::default(),
+            ack_timeout: Duration::from_secs(20),
+            claim_batch: 64,
+            visibility: Duration::from_secs(120),
+            max_in_flight: 64,
+            node: format!("node-{}", hex::encode(rand::random::<[u8; 4]>())),
+        }
+    }
+}
+
+/// What the engine needs to send queued messages.
+pub struct Outbox {
+    pub queue: Outbound,
+    pub outcomes: OutcomeWriter,
+    pub media: Arc<dyn MediaSource>,
+    pub settings: OutboundSettings,
+    pub(crate) acks: AckWaiters,
+    senders: Mutex<HashMap<SessionKey, Arc<Notify>>>,
+}
+
+impl Outbox {
+    pub fn new(
+        queue: Outbound,
+        outcomes: OutcomeWriter,
+        media: Arc<dyn MediaSource>,
+        settings: OutboundSettings,
+    ) -> Outbox {
+        Outbox {
+            queue,
+            outcomes,
+            media,
+            settings,
+            acks: AckWaiters::default(),
+            senders: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn senders(&self) -> std::sync::MutexGuard<'_, HashMap<SessionKey, Arc<Notify>>> {
+        self.senders.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Wakes the session's sender, starting one if it has none.
+    pub(crate) fn wake(&self, engine: &Weak<crate::Engine>, key: &SessionKey) {
+        let mut senders = self.senders();
+        if let Some(n) = senders.get(key) {
+            n.notify_one();
+            return;
+        }
+        let notify = Arc::new(Notify::new());
+        senders.insert(key.clone(), notify.clone());
+        tokio::spawn(super::sender::run(engine.clone(), key.clone(), notify));
+    }
+
+    /// A sender with nothing left leaves; it reports whether it may go
+    /// (false when work arrived while it was leaving).
+    pub(crate) fn leave(&self, key: &SessionKey, me: &Arc<Notify>) {
+        let mut senders = self.senders();
+        if senders.get(key).is_some_and(|n| Arc::ptr_eq(n, me)) {
+            senders.remove(key);
+        }
+    }
+
+    pub fn active_senders(&self) -> usize {
+        self.senders().len()
+    }
+
+    pub(crate) fn on_ack(&self, ack: &ServerAck) {
+        if ack.class.as_deref().is_some_and(|c| c != "message") {
+            return;
+        }
+        let reply = match &ack.error {
+            Some(code) => AckReply::Nacked { code: code.clone() },
+            None => AckReply::Acked {
+                at_ms: ack.timestamp.map(|t| t.timestamp_millis()),
+            },
+        };
+        self.acks.resolve(&ack.id, reply);
+    }
+
+    pub(crate) fn on_receipt(&self, key: &SessionKey, receipt: &Receipt) {
+        let status = match receipt.r#type {
+            ReceiptType::Delivered | ReceiptType::Inactive => OutboundStatus::Delivered,
+            ReceiptType::Read => OutboundStatus::Read,
+            ReceiptType::Played => OutboundStatus::Played,
+            _ => return,
+        };
+        if receipt.source.is_from_me {
+            // Our own other devices reading a chat say nothing about the
+            // recipient.
+            return;
+        }
+        let at_ms = receipt.timestamp.timestamp_millis();
+        for id in &receipt.message_ids {
+            self.outcomes.record(Outcome::Receipt {
+                key: key.clone(),
+                id: id.to_string(),
+                status,
+                at_ms,
+            });
+        }
+    }
+}

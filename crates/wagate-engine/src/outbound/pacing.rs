@@ -1,0 +1,131 @@
+//! A session's pacing state: when it last sent, what it sent in the last
+//! hour, whom it wrote to first in the last day. Loaded from the queue
+//! when a sender starts, so a restart does not reset the caps.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+use wagate_core::outbound::SendPolicy;
+
+pub const HOUR_MS: i64 = 3_600_000;
+pub const DAY_MS: i64 = 24 * HOUR_MS;
+
+pub struct Pacer {
+    pub policy: SendPolicy,
+    last_send: Option<tokio::time::Instant>,
+    /// Send times (ms) within the last hour, oldest first.
+    hour: VecDeque<i64>,
+    /// First-contact times (ms) within the last day, oldest first.
+    day: VecDeque<i64>,
+}
+
+/// Why a message must wait, and until when (ms).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hold {
+    pub until_ms: i64,
+    pub reason: String,
+}
+
+impl Pacer {
+    pub fn new(policy: SendPolicy, sent_last_hour: Vec<i64>, first_last_day: Vec<i64>) -> Pacer {
+        Pacer {
+            policy,
+            last_send: None,
+            hour: sent_last_hour.into(),
+            day: first_last_day.into(),
+        }
+    }
+
+    fn trim(&mut self, now_ms: i64) {
+        while self.hour.front().is_some_and(|t| *t <= now_ms - HOUR_MS) {
+            self.hour.pop_front();
+        }
+        while self.day.front().is_some_and(|t| *t <= now_ms - DAY_MS) {
+            self.day.pop_front();
+        }
+    }
+
+    /// The hourly cap, if reached: the whole session waits.
+    pub fn hourly_hold(&mut self, now_ms: i64) -> Option<Hold> {
+        self.trim(now_ms);
+        let cap = self.policy.hourly_cap as usize;
+        if cap == 0 || self.hour.len() < cap {
+            return None;
+        }
+        let oldest = self.hour[self.hour.len() - cap];
+        Some(Hold {
+            until_ms: oldest + HOUR_MS,
+            reason: format!("hourly cap of {cap} messages reached"),
+        })
+    }
+
+    /// The first-contact cap, if reached: only new recipients wait.
+    pub fn first_contact_hold(&mut self, now_ms: i64) -> Option<Hold> {
+        self.trim(now_ms);
+        let cap = self.policy.first_contact_daily_cap as usize;
+        if cap == 0 || self.day.len() < cap {
+            return None;
+        }
+        let oldest = self.day[self.day.len() - cap];
+        Some(Hold {
+            until_ms: oldest + DAY_MS,
+            reason: format!("daily cap of {cap} first-contact recipients reached"),
+        })
+    }
+
+    pub fn caps_first_contacts(&self) -> bool {
+        self.policy.first_contact_daily_cap > 0
+    }
+
+    /// How long to wait before the next send, for the minimum gap.
+    pub fn gap_left(&self) -> Duration {
+        let Some(last) = self.last_send else {
+            return Duration::ZERO;
+        };
+        let gap = self.policy.gap(rand::random::<f64>());
+        (last + gap).saturating_duration_since(tokio::time::Instant::now())
+    }
+
+    pub fn record_send(&mut self, now_ms: i64, first_contact: bool) {
+        self.last_send = Some(tokio::time::Instant::now());
+        self.hour.push_back(now_ms);
+        if first_contact {
+            self.day.push_back(now_ms);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(hourly: u32, daily_first: u32) -> SendPolicy {
+        SendPolicy {
+            min_interval_ms: 0,
+            jitter_percent: 0,
+            hourly_cap: hourly,
+            first_contact_daily_cap: daily_first,
+            typing_ms: 0,
+        }
+    }
+
+    #[test]
+    fn hourly_cap_holds_until_the_oldest_send_leaves_the_window() {
+        let mut p = Pacer::new(policy(2, 0), vec![1_000], vec![]);
+        assert_eq!(p.hourly_hold(2_000), None);
+        p.record_send(2_000, false);
+        let hold = p.hourly_hold(3_000).unwrap();
+        assert_eq!(hold.until_ms, 1_000 + HOUR_MS);
+        assert!(hold.reason.contains("hourly cap of 2"));
+        assert_eq!(p.hourly_hold(1_000 + HOUR_MS), None);
+    }
+
+    #[test]
+    fn first_contact_cap_counts_only_new_recipients() {
+        let mut p = Pacer::new(policy(0, 1), vec![], vec![]);
+        assert!(p.first_contact_hold(0).is_none());
+        p.record_send(10, false);
+        assert!(p.first_contact_hold(20).is_none());
+        p.record_send(30, true);
+        assert_eq!(p.first_contact_hold(40).unwrap().until_ms, 30 + DAY_MS);
+    }
+}

@@ -1,0 +1,232 @@
+//! Accepting messages with group commit. Every accepted message must be
+//! on disk before the API says yes, and one fsync per message would cap
+//! the gateway at a few hundred messages a second; so one task takes
+//! whatever requests have gathered, writes them in one transaction and
+//! answers each once it is committed.
+
+use super::{Outbound, internal, now_ms};
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::{Sqlite, Transaction};
+use std::sync::{Arc, OnceLock};
+use tokio::sync::{mpsc, oneshot};
+use wagate_core::outbound::{MessageId, OutboundBody};
+use wagate_core::{CoreError, SessionKey};
+
+/// Most requests written in one transaction.
+const MAX_BATCH: usize = 512;
+
+/// One message to queue.
+#[derive(Debug, Clone)]
+pub struct NewOutbound {
+    pub id: MessageId,
+    /// The recipient's JID.
+    pub recipient: String,
+    pub body: OutboundBody,
+    pub send_at: Option<DateTime<Utc>>,
+    pub batch_id: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct IdempotencyKey {
+    pub key: String,
+    /// A digest of what was asked, so a reused key with another request
+    /// is told apart from a retry.
+    pub request_hash: String,
+}
+
+/// One API request's messages and the answer to replay for its key.
+#[derive(Debug, Clone)]
+pub struct Accept {
+    pub key: SessionKey,
+    pub messages: Vec<NewOutbound>,
+    pub idempotency: Option<IdempotencyKey>,
+    pub response_status: u16,
+    pub response: Value,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum AcceptOutcome {
+    /// Written; the messages are queued.
+    Accepted,
+    /// The same key and request came before: here is its first answer.
+    Replayed { status: u16, body: Value },
+    /// The key was used before for a different request.
+    KeyReused,
+}
+
+type Reply = oneshot::Sender<Result<AcceptOutcome, CoreError>>;
+type Waker = Arc<dyn Fn(&SessionKey) + Send + Sync>;
+
+/// The single writer of accepted messages. Cheap to clone.
+#[derive(Clone)]
+pub struct Enqueuer {
+    tx: mpsc::UnboundedSender<(Accept, Reply)>,
+    waker: Arc<OnceLock<Waker>>,
+}
+
+impl Enqueuer {
+    /// Starts the writer task; `seq` continues after the highest stored.
+    pub async fn start(queue: Outbound) -> Result<Enqueuer, CoreError> {
+        let last: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM outbound_messages")
+            .fetch_one(queue.pool())
+            .await
+            .map_err(internal)?;
+        let (tx, rx) = mpsc::unbounded_channel();
+        let waker: Arc<OnceLock<Waker>> = Arc::default();
+        tokio::spawn(write_loop(queue, rx, last, waker.clone()));
+        Ok(Enqueuer { tx, waker })
+    }
+
+    /// Who to tell once a session has new messages (its sender).
+    pub fn on_committed(&self, wake: impl Fn(&SessionKey) + Send + Sync + 'static) {
+        let _ = self.waker.set(Arc::new(wake));
+    }
+
+    /// Returns once the request is committed (or refused).
+    pub async fn submit(&self, accept: Accept) -> Result<AcceptOutcome, CoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send((accept, reply))
+            .map_err(|_| CoreError::Unavailable("the queue is shutting down".into()))?;
+        answer
+            .await
+            .map_err(|_| CoreError::Unavailable("the queue is shutting down".into()))?
+    }
+}
+
+async fn write_loop(
+    queue: Outbound,
+    mut rx: mpsc::UnboundedReceiver<(Accept, Reply)>,
+    mut seq: i64,
+    waker: Arc<OnceLock<Waker>>,
+) {
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(next) => batch.push(next),
+                Err(_) => break,
+            }
+        }
+        let start_seq = seq;
+        match write_batch(&queue, &batch, &mut seq).await {
+            Ok(outcomes) => {
+                if let Some(wake) = waker.get() {
+                    for ((accept, _), outcome) in batch.iter().zip(&outcomes) {
+                        if *outcome == AcceptOutcome::Accepted && !accept.messages.is_empty() {
+                            wake(&accept.key);
+                        }
+                    }
+                }
+                for ((_, reply), outcome) in batch.into_iter().zip(outcomes) {
+                    let _ = reply.send(Ok(outcome));
+                }
+            }
+            Err(e) => {
+                seq = start_seq;
+                tracing::error!(requests = batch.len(), "cannot queue messages: {e}");
+                for (_, reply) in batch {
+                    let _ = reply.send(Err(e.clone()));
+                }
+            }
+        }
+    }
+}
+
+async fn write_batch(
+    queue: &Outbound,
+    batch: &[(Accept, Reply)],
+    seq: &mut i64,
+) -> Result<Vec<AcceptOutcome>, CoreError> {
+    let now = now_ms();
+    let mut tx = queue.pool().begin().await.map_err(internal)?;
+    let mut outcomes = Vec::with_capacity(batch.len());
+    for (accept, _) in batch {
+        if let Some(idem) = &accept.idempotency
+            && let Some(earlier) = claim_key(&mut tx, accept, idem, now).await?
+        {
+            outcomes.push(earlier);
+            continue;
+        }
+        for m in &accept.messages {
+            *seq += 1;
+            insert_message(&mut tx, &accept.key, m, *seq, now).await?;
+        }
+        outcomes.push(AcceptOutcome::Accepted);
+    }
+    tx.commit().await.map_err(internal)?;
+    Ok(outcomes)
+}
+
+/// Records the key, or returns what an earlier request with it got.
+async fn claim_key(
+    tx: &mut Transaction<'_, Sqlite>,
+    accept: &Accept,
+    idem: &IdempotencyKey,
+    now: i64,
+) -> Result<Option<AcceptOutcome>, CoreError> {
+    let inserted = sqlx::query(
+        "INSERT INTO idempotency_keys (tenant_id, idem_key, request_hash, status_code, response, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+    )
+    .bind(accept.key.tenant.0)
+    .bind(&idem.key)
+    .bind(&idem.request_hash)
+    .bind(i64::from(accept.response_status))
+    .bind(accept.response.to_string())
+    .bind(now)
+    .execute(&mut **tx)
+    .await
+    .map_err(internal)?;
+    if inserted.rows_affected() == 1 {
+        return Ok(None);
+    }
+    let (hash, status, body): (String, i64, String) = sqlx::query_as(
+        "SELECT request_hash, status_code, response FROM idempotency_keys \
+         WHERE tenant_id = $1 AND idem_key = $2",
+    )
+    .bind(accept.key.tenant.0)
+    .bind(&idem.key)
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(internal)?;
+    if hash != idem.request_hash {
+        return Ok(Some(AcceptOutcome::KeyReused));
+    }
+    Ok(Some(AcceptOutcome::Replayed {
+        status: status as u16,
+        body: serde_json::from_str(&body).unwrap_or(Value::Null),
+    }))
+}
+
+async fn insert_message(
+    tx: &mut Transaction<'_, Sqlite>,
+    key: &SessionKey,
+    m: &NewOutbound,
+    seq: i64,
+    now: i64,
+) -> Result<(), CoreError> {
+    let send_at = m.send_at.map(|t| t.timestamp_millis());
+    let body = serde_json::to_string(&m.body).map_err(|e| CoreError::Internal(e.to_string()))?;
+    sqlx::query(
+        "INSERT INTO outbound_messages (id, seq, tenant_id, session_id, recipient, kind, body, \
+         send_at, not_before, batch_id, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
+    )
+    .bind(m.id.as_str())
+    .bind(seq)
+    .bind(key.tenant.0)
+    .bind(key.session.as_str())
+    .bind(&m.recipient)
+    .bind(m.body.content.kind_name())
+    .bind(body)
+    .bind(send_at)
+    .bind(send_at.unwrap_or(now).max(now))
+    .bind(&m.batch_id)
+    .bind(now)
+    .execute(&mut **tx)
+    .await
+    .map_err(internal)?;
+    Ok(())
+}

@@ -1,0 +1,144 @@
+//! Claiming queued messages for sending.
+//!
+//! A claim marks rows `sending` with who took them and until when; a row
+//! whose claim ran out (its worker died) can be claimed again. On SQLite
+//! the claim is one `UPDATE … RETURNING`, which runs in a write
+//! transaction, so two claimers never take the same row; PostgreSQL's
+//! form adds `FOR UPDATE SKIP LOCKED` to the inner select.
+
+use super::{Outbound, internal, now_ms};
+use sqlx::Row;
+use std::time::Duration;
+use wagate_core::outbound::{MessageId, OutboundBody};
+use wagate_core::{CoreError, SessionKey};
+
+/// A message taken for sending.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    pub id: MessageId,
+    pub seq: i64,
+    pub recipient: String,
+    pub body: OutboundBody,
+    /// Tries so far, this one included.
+    pub attempts: u32,
+}
+
+/// Due rows of one session in acceptance order, skipping recipients with
+/// an earlier message held back (after a failed try or a cap), so one
+/// recipient's messages never overtake each other.
+const CLAIM: &str = "\
+UPDATE outbound_messages \
+SET status = 'sending', claimed_by = $3, claimed_until = $4, attempts = attempts + 1, \
+    held = 0, wait_reason = NULL, updated_at = $5 \
+WHERE id IN ( \
+    SELECT m.id FROM outbound_messages m \
+    WHERE m.tenant_id = $1 AND m.session_id = $2 \
+      AND (m.status = 'queued' OR (m.status = 'sending' AND m.claimed_until < $5)) \
+      AND m.not_before <= $5 \
+      AND NOT EXISTS ( \
+          SELECT 1 FROM outbound_messages p \
+          WHERE p.tenant_id = m.tenant_id AND p.session_id = m.session_id \
+            AND p.recipient = m.recipient AND p.held = 1 AND p.status = 'queued' \
+            AND p.seq < m.seq) \
+    ORDER BY m.seq LIMIT $6) \
+RETURNING id, seq, recipient, body, attempts";
+
+impl Outbound {
+    /// Takes up to `limit` due messages of the session for `visibility`.
+    pub async fn claim(
+        &self,
+        key: &SessionKey,
+        claimer: &str,
+        limit: u32,
+        visibility: Duration,
+    ) -> Result<Vec<Claimed>, CoreError> {
+        let now = now_ms();
+        let rows = sqlx::query(CLAIM)
+            .bind(key.tenant.0)
+            .bind(key.session.as_str())
+            .bind(claimer)
+            .bind(now + visibility.as_millis() as i64)
+            .bind(now)
+            .bind(i64::from(limit))
+            .fetch_all(self.pool())
+            .await
+            .map_err(internal)?;
+        let mut claimed = Vec::with_capacity(rows.len());
+        for row in rows {
+            let id: String = row.try_get("id").map_err(internal)?;
+            let body: String = row.try_get("body").map_err(internal)?;
+            let body: OutboundBody = match serde_json::from_str(&body) {
+                Ok(b) => b,
+                Err(e) => {
+                    // Only a bug can store an unreadable body; keep it out
+                    // of the sender's way and say why.
+                    self.fail_unreadable(&id, &e.to_string()).await?;
+                    continue;
+                }
+            };
+            claimed.push(Claimed {
+                id: MessageId::parse(&id).map_err(|e| CoreError::Internal(e.to_string()))?,
+                seq: row.try_get("seq").map_err(internal)?,
+                recipient: row.try_get("recipient").map_err(internal)?,
+                body,
+                attempts: row.try_get::<i64, _>("attempts").map_err(internal)? as u32,
+            });
+        }
+        // RETURNING does not promise an order.
+        claimed.sort_by_key(|c| c.seq);
+        Ok(claimed)
+    }
+
+    /// When the session's next queued message falls due, if any.
+    pub async fn next_due(&self, key: &SessionKey) -> Result<Option<i64>, CoreError> {
+        sqlx::query_scalar(
+            "SELECT MIN(CASE WHEN status = 'sending' THEN claimed_until ELSE not_before END) \
+             FROM outbound_messages \
+             WHERE tenant_id = $1 AND session_id = $2 AND status IN ('queued', 'sending')",
+        )
+        .bind(key.tenant.0)
+        .bind(key.session.as_str())
+        .fetch_one(self.pool())
+        .await
+        .map_err(internal)
+    }
+
+    /// Sessions with messages waiting, for senders to start on.
+    pub async fn sessions_with_work(&self) -> Result<Vec<(i64, String)>, CoreError> {
+        sqlx::query_as(
+            "SELECT DISTINCT tenant_id, session_id FROM outbound_messages \
+             WHERE status IN ('queued', 'sending')",
+        )
+        .fetch_all(self.pool())
+        .await
+        .map_err(internal)
+    }
+
+    /// Puts back every claimed row. A single node calls this at start:
+    /// whatever was `sending` belonged to a process that is gone. The
+    /// tries keep their count; the ids stay, so a resend is no duplicate.
+    pub async fn release_all_claims(&self) -> Result<u64, CoreError> {
+        let done = sqlx::query(
+            "UPDATE outbound_messages SET status = 'queued', claimed_by = NULL, \
+             claimed_until = NULL WHERE status = 'sending'",
+        )
+        .execute(self.pool())
+        .await
+        .map_err(internal)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn fail_unreadable(&self, id: &str, why: &str) -> Result<(), CoreError> {
+        sqlx::query(
+            "UPDATE outbound_messages SET status = 'failed', failed_at = $2, updated_at = $2, \
+             last_error = $3 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(now_ms())
+        .bind(format!("stored message is unreadable: {why}"))
+        .execute(self.pool())
+        .await
+        .map_err(internal)?;
+        Ok(())
+    }
+}

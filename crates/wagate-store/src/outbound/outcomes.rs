@@ -1,0 +1,223 @@
+//! What happened to claimed messages, and the receipts that follow,
+//! written in batches by one task: at two thousand messages a second a
+//! commit per outcome would be the bottleneck.
+
+use super::{Outbound, internal};
+use sqlx::{Sqlite, Transaction};
+use tokio::sync::{mpsc, oneshot};
+use wagate_core::outbound::{MessageId, OutboundStatus};
+use wagate_core::{CoreError, SessionKey};
+
+const MAX_BATCH: usize = 1024;
+
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    /// WhatsApp acked it.
+    Sent {
+        key: SessionKey,
+        id: MessageId,
+        recipient: String,
+        at_ms: i64,
+    },
+    /// Not sent this time; try again from `not_before`. `counts` is false
+    /// when no real try was made (a cap, a dropped connection), so it does
+    /// not use up the message's tries.
+    Retry {
+        id: MessageId,
+        not_before_ms: i64,
+        reason: String,
+        counts: bool,
+    },
+    Failed { id: MessageId, reason: String },
+    /// A receipt from the recipient; statuses only move forward.
+    Receipt {
+        key: SessionKey,
+        id: String,
+        status: OutboundStatus,
+        at_ms: i64,
+    },
+}
+
+enum Write {
+    Outcome(Outcome),
+    Flush(oneshot::Sender<()>),
+}
+
+/// The single writer of outcomes. Cheap to clone.
+#[derive(Clone)]
+pub struct OutcomeWriter {
+    tx: mpsc::UnboundedSender<Write>,
+}
+
+impl OutcomeWriter {
+    pub fn start(queue: Outbound) -> Self {
+        let (tx, rx) = mpsc::unbounded_channel();
+        tokio::spawn(write_loop(queue, rx));
+        OutcomeWriter { tx }
+    }
+
+    pub fn record(&self, outcome: Outcome) {
+        let _ = self.tx.send(Write::Outcome(outcome));
+    }
+
+    /// Waits until everything recorded so far is written.
+    pub async fn flush(&self) {
+        let (done, written) = oneshot::channel();
+        if self.tx.send(Write::Flush(done)).is_ok() {
+            let _ = written.await;
+        }
+    }
+}
+
+async fn write_loop(queue: Outbound, mut rx: mpsc::UnboundedReceiver<Write>) {
+    while let Some(first) = rx.recv().await {
+        let mut batch = Vec::new();
+        let mut waiters = Vec::new();
+        let mut next = Some(first);
+        while let Some(write) = next.take() {
+            match write {
+                Write::Outcome(o) => batch.push(o),
+                Write::Flush(done) => waiters.push(done),
+            }
+            if batch.len() < MAX_BATCH {
+                next = rx.try_recv().ok();
+            }
+        }
+        if !batch.is_empty() {
+            // A failed batch is retried once: losing a `sent` would only
+            // cost a deduplicated resend, but losing a receipt is final.
+            let mut result = write_batch(&queue, &batch).await;
+            if result.is_err() {
+                result = write_batch(&queue, &batch).await;
+            }
+            if let Err(e) = result {
+                tracing::error!(outcomes = batch.len(), "cannot record send outcomes: {e}");
+            }
+        }
+        for done in waiters {
+            let _ = done.send(());
+        }
+    }
+}
+
+async fn write_batch(queue: &Outbound, batch: &[Outcome]) -> Result<(), CoreError> {
+    let now = super::now_ms();
+    let mut tx = queue.pool().begin().await.map_err(internal)?;
+    for outcome in batch {
+        apply(&mut tx, outcome, now).await.map_err(internal)?;
+    }
+    tx.commit().await.map_err(internal)
+}
+
+/// The statuses a receipt of `status` may raise.
+fn lower_than(status: OutboundStatus) -> &'static str {
+    match status {
+        OutboundStatus::Delivered => "('queued', 'sending', 'failed', 'sent')",
+        OutboundStatus::Read => "('queued', 'sending', 'failed', 'sent', 'delivered')",
+        OutboundStatus::Played => "('queued', 'sending', 'failed', 'sent', 'delivered', 'read')",
+        _ => "('queued', 'sending', 'failed')",
+    }
+}
+
+async fn apply(
+    tx: &mut Transaction<'_, Sqlite>,
+    outcome: &Outcome,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    match outcome {
+        Outcome::Sent {
+            key,
+            id,
+            recipient,
+            at_ms,
+        } => {
+            // A receipt can beat the ack; then only the time is filled in.
+            sqlx::query(
+                "UPDATE outbound_messages SET sent_at = COALESCE(sent_at, $2), \
+                 status = CASE WHEN status IN ('queued', 'sending', 'failed') THEN 'sent' ELSE status END, \
+                 claimed_by = NULL, claimed_until = NULL, held = 0, wait_reason = NULL, \
+                 last_error = NULL, failed_at = NULL, updated_at = $3 WHERE id = $1",
+            )
+            .bind(id.as_str())
+            .bind(at_ms)
+            .bind(now)
+            .execute(&mut **tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO session_contacts (tenant_id, session_id, recipient, first_sent_at) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            )
+            .bind(key.tenant.0)
+            .bind(key.session.as_str())
+            .bind(recipient)
+            .bind(at_ms)
+            .execute(&mut **tx)
+            .await?;
+        }
+        Outcome::Retry {
+            id,
+            not_before_ms,
+            reason,
+            counts,
+        } => {
+            sqlx::query(
+                "UPDATE outbound_messages SET status = 'queued', held = 1, not_before = $2, \
+                 wait_reason = $3, last_error = CASE WHEN $4 THEN $3 ELSE last_error END, \
+                 attempts = CASE WHEN $4 THEN attempts ELSE MAX(attempts - 1, 0) END, \
+                 claimed_by = NULL, claimed_until = NULL, updated_at = $5 \
+                 WHERE id = $1 AND status = 'sending'",
+            )
+            .bind(id.as_str())
+            .bind(not_before_ms)
+            .bind(reason)
+            .bind(*counts)
+            .bind(now)
+            .execute(&mut **tx)
+            .await?;
+        }
+        Outcome::Failed { id, reason } => {
+            sqlx::query(
+                "UPDATE outbound_messages SET status = 'failed', held = 0, last_error = $2, \
+                 wait_reason = NULL, failed_at = $3, claimed_by = NULL, claimed_until = NULL, \
+                 updated_at = $3 WHERE id = $1 AND status IN ('queued', 'sending')",
+            )
+            .bind(id.as_str())
+            .bind(reason)
+            .bind(now)
+            .execute(&mut **tx)
+            .await?;
+        }
+        Outcome::Receipt {
+            key,
+            id,
+            status,
+            at_ms,
+        } => {
+            let column = match status {
+                OutboundStatus::Delivered => "delivered_at",
+                OutboundStatus::Read => "read_at",
+                OutboundStatus::Played => "played_at",
+                _ => return Ok(()),
+            };
+            let sql = format!(
+                "UPDATE outbound_messages SET {column} = COALESCE({column}, $4), \
+                 sent_at = COALESCE(sent_at, $4), \
+                 status = CASE WHEN status IN {lower} THEN $5 ELSE status END, \
+                 held = 0, wait_reason = NULL, claimed_by = NULL, claimed_until = NULL, \
+                 updated_at = $6 \
+                 WHERE id = $1 AND tenant_id = $2 AND session_id = $3",
+                lower = lower_than(*status)
+            );
+            sqlx::query(&sql)
+                .bind(id)
+                .bind(key.tenant.0)
+                .bind(key.session.as_str())
+                .bind(at_ms)
+                .bind(status.as_str())
+                .bind(now)
+                .execute(&mut **tx)
+                .await?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,217 @@
+//! Reading the queue: one message, filtered listings, and the counts the
+//! pacing rules need.
+
+use super::{OutboundRecord, Outbound, RECORD_COLUMNS, internal, record_from_row};
+use sqlx::{QueryBuilder, Sqlite};
+use wagate_core::outbound::{OutboundStatus, SendPolicyOverrides};
+use wagate_core::{CoreError, SessionKey};
+
+/// What a listing asks for. The cursor is the `seq` of the last row of
+/// the previous page: pages run newest first.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    pub status: Option<OutboundStatus>,
+    pub recipient: Option<String>,
+    pub since_ms: Option<i64>,
+    pub until_ms: Option<i64>,
+    pub batch_id: Option<String>,
+    pub before_seq: Option<i64>,
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct OutboundPage {
+    pub items: Vec<OutboundRecord>,
+    /// Pass back as the cursor for the next page; `None` on the last.
+    pub next: Option<i64>,
+}
+
+impl Outbound {
+    pub async fn get(
+        &self,
+        key: &SessionKey,
+        id: &str,
+    ) -> Result<Option<OutboundRecord>, CoreError> {
+        let sql = format!(
+            "SELECT {RECORD_COLUMNS} FROM outbound_messages \
+             WHERE tenant_id = $1 AND session_id = $2 AND id = $3"
+        );
+        let row = sqlx::query(&sql)
+            .bind(key.tenant.0)
+            .bind(key.session.as_str())
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(internal)?;
+        row.as_ref()
+            .map(record_from_row)
+            .transpose()
+            .map_err(internal)
+    }
+
+    pub async fn list(
+        &self,
+        key: &SessionKey,
+        filter: &ListFilter,
+    ) -> Result<OutboundPage, CoreError> {
+        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
+            "SELECT seq, {RECORD_COLUMNS} FROM outbound_messages WHERE tenant_id = "
+        ));
+        q.push_bind(key.tenant.0)
+            .push(" AND session_id = ")
+            .push_bind(key.session.as_str());
+        if let Some(s) = filter.status {
+            q.push(" AND status = ").push_bind(s.as_str());
+        }
+        if let Some(r) = &filter.recipient {
+            q.push(" AND recipient = ").push_bind(r.clone());
+        }
+        if let Some(t) = filter.since_ms {
+            q.push(" AND created_at >= ").push_bind(t);
+        }
+        if let Some(t) = filter.until_ms {
+            q.push(" AND created_at < ").push_bind(t);
+        }
+        if let Some(b) = &filter.batch_id {
+            q.push(" AND batch_id = ").push_bind(b.clone());
+        }
+        if let Some(c) = filter.before_seq {
+            q.push(" AND seq < ").push_bind(c);
+        }
+        let limit = filter.limit.clamp(1, 500);
+        q.push(" ORDER BY seq DESC LIMIT ")
+            .push_bind(i64::from(limit) + 1);
+        let rows = q.build().fetch_all(self.pool()).await.map_err(internal)?;
+        let more = rows.len() > limit as usize;
+        let mut items = Vec::with_capacity(rows.len());
+        let mut last_seq = None;
+        for row in rows.iter().take(limit as usize) {
+            items.push(record_from_row(row).map_err(internal)?);
+            last_seq = Some(sqlx::Row::try_get::<i64, _>(row, "seq").map_err(internal)?);
+        }
+        Ok(OutboundPage {
+            items,
+            next: if more { last_seq } else { None },
+        })
+    }
+
+    /// Messages the session sent since `since_ms`, for the hourly cap.
+    pub async fn sent_since(&self, key: &SessionKey, since_ms: i64) -> Result<Vec<i64>, CoreError> {
+        sqlx::query_scalar(
+            "SELECT sent_at FROM outbound_messages \
+             WHERE tenant_id = $1 AND session_id = $2 AND sent_at >= $3 ORDER BY sent_at",
+        )
+        .bind(key.tenant.0)
+        .bind(key.session.as_str())
+        .bind(since_ms)
+        .fetch_all(self.pool())
+        .await
+        .map_err(internal)
+    }
+
+    /// When each recipient first messaged since `since_ms` was written to.
+    pub async fn first_contacts_since(
+        &self,
+        key: &SessionKey,
+        since_ms: i64,
+    ) -> Result<Vec<i64>, CoreError> {
+        sqlx::query_scalar(
+            "SELECT first_sent_at FROM session_contacts \
+             WHERE tenant_id = $1 AND session_id = $2 AND first_sent_at >= $3 \
+             ORDER BY first_sent_at",
+        )
+        .bind(key.tenant.0)
+        .bind(key.session.as_str())
+        .bind(since_ms)
+        .fetch_all(self.pool())
+        .await
+        .map_err(internal)
+    }
+
+    pub async fn is_known_contact(
+        &self,
+        key: &SessionKey,
+        recipient: &str,
+    ) -> Result<bool, CoreError> {
+        let found: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM session_contacts \
+             WHERE tenant_id = $1 AND session_id = $2 AND recipient = $3",
+        )
+        .bind(key.tenant.0)
+        .bind(key.session.as_str())
+        .bind(recipient)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(internal)?;
+        Ok(found.is_some())
+    }
+
+    /// The session's own pacing settings.
+    pub async fn policy(&self, key: &SessionKey) -> Result<SendPolicyOverrides, CoreError> {
+        let raw: Option<Option<String>> = sqlx::query_scalar(
+            "SELECT send_policy FROM sessions WHERE tenant_id = $1 AND session_id = $2",
+        )
+        .bind(key.tenant.0)
+        .bind(key.session.as_str())
+        .fetch_optional(self.pool())
+        .await
+        .map_err(internal)?;
+        Ok(raw
+            .flatten()
+            .and_then(|s| serde_json::from_str(&s).ok())
+            .unwrap_or_default())
+    }
+
+    pub async fn set_policy(
+        &self,
+        key: &SessionKey,
+        policy: &SendPolicyOverrides,
+    ) -> Result<(), CoreError> {
+        let json = serde_json::to_string(policy).map_err(|e| CoreError::Internal(e.to_string()))?;
+        sqlx::query("UPDATE sessions SET send_policy = $3 WHERE tenant_id = $1 AND session_id = $2")
+            .bind(key.tenant.0)
+            .bind(key.session.as_str())
+            .bind(json)
+            .execute(self.pool())
+            .await
+            .map_err(internal)?;
+        Ok(())
+    }
+
+    /// Records (or clears, with `None`) why the session's sender waits.
+    pub async fn set_paused(
+        &self,
+        key: &SessionKey,
+        pause: Option<(i64, &str)>,
+    ) -> Result<(), CoreError> {
+        sqlx::query(
+            "UPDATE sessions SET send_paused_until = $3, send_paused_reason = $4 \
+             WHERE tenant_id = $1 AND session_id = $2",
+        )
+        .bind(key.tenant.0)
+        .bind(key.session.as_str())
+        .bind(pause.map(|p| p.0))
+        .bind(pause.map(|p| p.1.to_string()))
+        .execute(self.pool())
+        .await
+        .map_err(internal)?;
+        Ok(())
+    }
+
+    /// Why the session's sender waits, if it does.
+    pub async fn paused(&self, key: &SessionKey) -> Result<Option<(i64, String)>, CoreError> {
+        let row: Option<(Option<i64>, Option<String>)> = sqlx::query_as(
+            "SELECT send_paused_until, send_paused_reason FROM sessions \
+             WHERE tenant_id = $1 AND session_id = $2",
+        )
+        .bind(key.tenant.0)
+        .bind(key.session.as_str())
+        .fetch_optional(self.pool())
+        .await
+        .map_err(internal)?;
+        Ok(match row {
+            Some((Some(until), Some(reason))) if until > super::now_ms() => Some((until, reason)),
+            _ => None,
+        })
+    }
+}
