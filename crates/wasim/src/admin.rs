@@ -1,6 +1,7 @@
 //! The simulator as a running server: the client socket at `/ws/chat` and
 //! the JSON admin API a test (or a person) uses to act as phones and
-//! contacts and to inject faults.
+//! contacts and to inject faults. The endpoints and their request and
+//! answer shapes are listed in the crate's README.md.
 
 use crate::SimConfig;
 use crate::media::MediaHost;
