@@ -115,3 +115,6 @@ pub struct MediaRef<'a> {
     pub file_sha256: Option<&'a [u8]>,
     pub file_length: Option<u64>,
 }
+
+#[cfg(test)]
+mod tests;
