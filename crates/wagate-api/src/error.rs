@@ -66,6 +66,20 @@ impl ApiError {
         }
     }
 
+    /// Places a validation error inside list `list` at `index`
+    /// (`messages[3].to`); other errors name the item in their text.
+    pub fn at_index(self, list: &str, index: usize) -> Self {
+        match self {
+            ApiError::Validation { field, message } => ApiError::Validation {
+                field: format!("{list}[{index}].{field}"),
+                message,
+            },
+            ApiError::PayloadTooLarge(m) => ApiError::PayloadTooLarge(format!("{list}[{index}]: {m}")),
+            ApiError::Unprocessable(m) => ApiError::Unprocessable(format!("{list}[{index}]: {m}")),
+            other => other,
+        }
+    }
+
     pub fn session_not_found(id: impl std::fmt::Display) -> Self {
         ApiError::NotFound(format!("Session '{id}' not found"))
     }

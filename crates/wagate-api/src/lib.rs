@@ -35,15 +35,23 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Request latencies, recorded by the API itself.
     pub http: Arc<HttpMetrics>,
+    /// The outbound queue and what feeds it.
+    pub outgoing: Arc<messages::Outgoing>,
     pub started_at: DateTime<Utc>,
 }
 
 impl AppState {
-    pub fn new(store: Store, control: Arc<dyn SessionControl>, metrics: Arc<Metrics>) -> Self {
+    pub fn new(
+        store: Store,
+        control: Arc<dyn SessionControl>,
+        metrics: Arc<Metrics>,
+        outgoing: messages::Outgoing,
+    ) -> Self {
         AppState {
             store,
             control,
             metrics,
+            outgoing: Arc::new(outgoing),
             http: Arc::new(HttpMetrics::default()),
             started_at: Utc::now(),
         }
@@ -53,10 +61,11 @@ impl AppState {
 /// The whole HTTP surface. Unknown paths and methods, oversized bodies and
 /// malformed JSON all answer in the API's error shape.
 pub fn router(state: AppState) -> Router {
+    let limits = state.outgoing.media.limits;
     Router::new()
         .merge(sessions::router())
         .merge(linking::router())
-        .merge(messages::router())
+        .merge(messages::router(&limits))
         .merge(keys::router())
         .merge(tenants::router())
         .merge(health::router())

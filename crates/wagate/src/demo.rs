@@ -105,6 +105,7 @@ pub async fn run(
         wa_url: format!("ws://{}/ws/chat", reachable(sim.addr())),
         wa_version: Some(WA_VERSION),
         log: "info".to_string(),
+        sending: crate::config::Sending::default(),
     };
     // Media goes over HTTPS to the simulator's media host, whose
     // certificate is its own.

@@ -6,7 +6,19 @@
 
 use crate::{EngineContext, Services};
 use std::sync::Arc;
+use wagate_core::outbound::MediaBlob;
+use wagate_engine::outbound::{MediaSource, Outbox, OutboundSettings};
 use wagate_engine::{Engine, EngineConfig};
+
+/// The engine reads outbound media from the blob store.
+struct BlobMedia(wagate_store::BlobStore);
+
+#[async_trait::async_trait]
+impl MediaSource for BlobMedia {
+    async fn read(&self, blob: &MediaBlob) -> std::io::Result<Vec<u8>> {
+        self.0.read(&blob.sha256).await
+    }
+}
 
 /// Builds the session engine for `wagate serve`.
 pub async fn build_engine(ctx: EngineContext) -> anyhow::Result<Services> {
@@ -19,6 +31,17 @@ pub async fn build_engine_with(
     ctx: EngineContext,
     http_client: Option<Arc<dyn wagate_engine::HttpClient>>,
 ) -> anyhow::Result<Services> {
+    let settings = OutboundSettings {
+        policy: ctx.sending.policy.clone(),
+        ack_timeout: ctx.sending.ack_timeout,
+        ..OutboundSettings::default()
+    };
+    let outbox = Outbox::new(
+        ctx.queue.clone(),
+        ctx.outcomes.clone(),
+        Arc::new(BlobMedia(ctx.blobs.clone())),
+        settings,
+    );
     let engine = Engine::new(
         ctx.store.pool().clone(),
         Arc::new(ctx.cipher.clone()),
@@ -29,11 +52,26 @@ pub async fn build_engine_with(
             client_version: ctx.wa_version,
             http_client,
         },
+        outbox,
     );
+    let weak = Arc::downgrade(&engine);
+    ctx.enqueuer.on_committed(move |key| {
+        if let Some(engine) = weak.upgrade() {
+            engine.wake_sender(key);
+        }
+    });
     let restored = engine.restore().await?;
     tracing::info!(restored, "sessions restored");
     let stopping = engine.clone();
+    let weak = Arc::downgrade(&engine);
+    let outcomes = ctx.outcomes.clone();
     Ok(Services::new(engine, async move {
         stopping.shutdown().await;
+        outcomes.flush().await;
+    })
+    .with_wake(move |key| {
+        if let Some(engine) = weak.upgrade() {
+            engine.wake_sender(key);
+        }
     }))
 }

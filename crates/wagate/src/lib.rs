@@ -31,11 +31,19 @@ pub struct EngineContext {
     pub wa_url: String,
     /// Pinned WhatsApp Web version, if configured.
     pub wa_version: Option<(u32, u32, u32)>,
+    /// The outbound queue the engine's senders drain.
+    pub queue: wagate_store::Outbound,
+    pub outcomes: wagate_store::outbound::OutcomeWriter,
+    pub enqueuer: wagate_store::outbound::Enqueuer,
+    pub blobs: wagate_store::BlobStore,
+    pub sending: config::Sending,
 }
 
 /// A running session engine as the rest of the service sees it.
 pub struct Services {
     pub control: Arc<dyn SessionControl>,
+    /// Tells a session's sender its queue or settings changed.
+    pub wake: Arc<dyn Fn(&wagate_core::SessionKey) + Send + Sync>,
     /// Awaited once the HTTP server has drained: stop sessions, flush state.
     pub shutdown: Pin<Box<dyn Future<Output = ()> + Send>>,
 }
@@ -47,8 +55,14 @@ impl Services {
     ) -> Self {
         Services {
             control,
+            wake: Arc::new(|_| {}),
             shutdown: Box::pin(shutdown),
         }
+    }
+
+    pub fn with_wake(mut self, wake: impl Fn(&wagate_core::SessionKey) + Send + Sync + 'static) -> Self {
+        self.wake = Arc::new(wake);
+        self
     }
 }
 
@@ -82,17 +96,34 @@ where
     }
     let master_key = bootstrap::master_key(&config)?;
     let metrics = Arc::new(Metrics::default());
+    let queue = wagate_store::Outbound::new(store.pool().clone());
+    let enqueuer = wagate_store::outbound::Enqueuer::start(queue.clone()).await?;
+    let blobs = wagate_store::BlobStore::open(config.data_dir.join("media"))
+        .with_context(|| format!("cannot open the media directory in {}", config.data_dir.display()))?;
     let services = build_engine(EngineContext {
         store: store.clone(),
         cipher: StateCipher::new(master_key.0),
         metrics: metrics.clone(),
         wa_url: config.wa_url.clone(),
         wa_version: config.wa_version,
+        queue: queue.clone(),
+        outcomes: wagate_store::outbound::OutcomeWriter::start(queue.clone()),
+        enqueuer: enqueuer.clone(),
+        blobs: blobs.clone(),
+        sending: config.sending.clone(),
     })
     .await
     .context("cannot start the session engine")?;
 
-    let state = wagate_api::AppState::new(store, services.control.clone(), metrics);
+    let fetch_policy = wagate_net::AddressPolicy::from_allow_list(&config.sending.fetch_allow)?;
+    let outgoing = wagate_api::messages::Outgoing {
+        queue,
+        enqueuer,
+        media: wagate_api::messages::MediaIntake::new(blobs, config.sending.media_limits, fetch_policy)?,
+        default_policy: config.sending.policy.clone(),
+        wake: services.wake.clone(),
+    };
+    let state = wagate_api::AppState::new(store, services.control.clone(), metrics, outgoing);
     let address = listener.local_addr()?;
     tracing::info!(%address, "wagate listening");
     axum::serve(listener, wagate_api::router(state))

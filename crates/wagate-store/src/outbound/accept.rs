@@ -58,6 +58,12 @@ pub enum AcceptOutcome {
 type Reply = oneshot::Sender<Result<AcceptOutcome, CoreError>>;
 type Waker = Arc<dyn Fn(&SessionKey) + Send + Sync>;
 
+impl std::fmt::Debug for Enqueuer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Enqueuer")
+    }
+}
+
 /// The single writer of accepted messages. Cheap to clone.
 #[derive(Clone)]
 pub struct Enqueuer {

@@ -43,6 +43,12 @@ enum Write {
     Flush(oneshot::Sender<()>),
 }
 
+impl std::fmt::Debug for OutcomeWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OutcomeWriter")
+    }
+}
+
 /// The single writer of outcomes. Cheap to clone.
 #[derive(Clone)]
 pub struct OutcomeWriter {

@@ -12,10 +12,10 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 /// The defaults, with a comment for every setting.
-pub const DEFAULTS: &str = include_str!("../config.default.toml");
+pub const DEFAULTS: &str = include_str!("../../config.default.toml");
 
 /// Every setting and the environment variable that overrides it.
-const SETTINGS: [(&str, &str); 8] = [
+const SETTINGS: &[(&str, &str)] = &[
     ("listen", "WAGATE_LISTEN"),
     ("database_url", "WAGATE_DATABASE_URL"),
     ("data_dir", "WAGATE_DATA_DIR"),
@@ -24,7 +24,22 @@ const SETTINGS: [(&str, &str); 8] = [
     ("wa_url", "WAGATE_WA_URL"),
     ("wa_version", "WAGATE_WA_VERSION"),
     ("log", "WAGATE_LOG"),
+    ("send_min_interval_ms", "WAGATE_SEND_MIN_INTERVAL_MS"),
+    ("send_jitter_percent", "WAGATE_SEND_JITTER_PERCENT"),
+    ("send_hourly_cap", "WAGATE_SEND_HOURLY_CAP"),
+    ("send_first_contact_daily_cap", "WAGATE_SEND_FIRST_CONTACT_DAILY_CAP"),
+    ("send_typing_ms", "WAGATE_SEND_TYPING_MS"),
+    ("send_ack_timeout_ms", "WAGATE_SEND_ACK_TIMEOUT_MS"),
+    ("media_max_image_bytes", "WAGATE_MEDIA_MAX_IMAGE_BYTES"),
+    ("media_max_video_bytes", "WAGATE_MEDIA_MAX_VIDEO_BYTES"),
+    ("media_max_audio_bytes", "WAGATE_MEDIA_MAX_AUDIO_BYTES"),
+    ("media_max_document_bytes", "WAGATE_MEDIA_MAX_DOCUMENT_BYTES"),
+    ("media_max_sticker_bytes", "WAGATE_MEDIA_MAX_STICKER_BYTES"),
+    ("media_fetch_allow", "WAGATE_MEDIA_FETCH_ALLOW"),
 ];
+
+mod sending;
+pub use sending::Sending;
 
 /// A secret string; `Debug` never shows it.
 #[derive(Clone, PartialEq, Eq)]
@@ -83,6 +98,8 @@ pub struct Config {
     pub wa_version: Option<(u32, u32, u32)>,
     /// tracing `EnvFilter` directives.
     pub log: String,
+    /// Pacing, ack timeout, media limits, media fetch allow-list.
+    pub sending: Sending,
 }
 
 /// A raw setting and where it came from, for error messages.
@@ -118,7 +135,7 @@ impl Config {
             merge_toml(&mut raw, &text, &path.display().to_string())?;
         }
 
-        for (key, var) in SETTINGS {
+        for &(key, var) in SETTINGS {
             let value = env(var).or_else(|| (key == "log").then(|| env("RUST_LOG")).flatten());
             if let Some(value) = value {
                 let origin = if env(var).is_some() { var } else { "RUST_LOG" };
@@ -203,7 +220,10 @@ impl Config {
         tracing_subscriber::EnvFilter::try_new(&log)
             .map_err(|err| anyhow::anyhow!("{origin}: invalid log filter '{log}': {err}"))?;
 
+        // Empty is allowed for the allow-list: it means "none".
+        let sending = Sending::from_raw(&raw)?;
         Ok(Config {
+            sending,
             listen,
             database_url,
             data_dir,
@@ -227,7 +247,7 @@ fn merge_toml(
         .parse()
         .with_context(|| format!("{source}: not valid TOML"))?;
     for (key, value) in table {
-        let Some((known, _)) = SETTINGS.iter().find(|(k, _)| *k == key) else {
+        let Some(&(known, _)) = SETTINGS.iter().find(|(k, _)| *k == key) else {
             bail!("{source}: unknown setting '{key}'");
         };
         let Some(value) = value.as_str() else {
