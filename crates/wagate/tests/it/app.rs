@@ -101,6 +101,12 @@ impl TestApp {
             ("WAGATE_LISTEN", "127.0.0.1:0".to_string()),
             ("WAGATE_WA_URL", sim.ws_url()),
             ("WAGATE_WA_VERSION", WA_VERSION.to_string()),
+            // Tests send as fast as the queue goes unless they set a
+            // session's pacing; a withheld ack is noticed quickly.
+            ("WAGATE_SEND_MIN_INTERVAL_MS", "0".to_string()),
+            ("WAGATE_SEND_HOURLY_CAP", "0".to_string()),
+            ("WAGATE_SEND_FIRST_CONTACT_DAILY_CAP", "0".to_string()),
+            ("WAGATE_SEND_ACK_TIMEOUT_MS", "1500".to_string()),
         ]);
         let config = Config::load_from(None, |name| vars.get(name).cloned()).unwrap();
         let data_dir = config.data_dir.clone();
