@@ -65,6 +65,7 @@ impl Engine {
         config: EngineConfig,
         outbox: outbound::Outbox,
     ) -> Arc<Self> {
+        let _ = outbox.metrics.set(metrics.clone());
         Arc::new_cyclic(|me| Engine {
             me: me.clone(),
             pool,
@@ -116,7 +117,10 @@ impl Engine {
     async fn resume_sending(&self) -> anyhow::Result<()> {
         let released = self.outbox.queue.release_all_claims().await?;
         if released > 0 {
-            tracing::info!(released, "messages claimed before the restart are queued again");
+            tracing::info!(
+                released,
+                "messages claimed before the restart are queued again"
+            );
         }
         for (tenant, session) in self.outbox.queue.sessions_with_work().await? {
             if let Ok(session) = wagate_core::SessionId::parse(&session) {

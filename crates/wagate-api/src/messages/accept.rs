@@ -50,7 +50,9 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
         .ok()
         .map(str::trim)
         .filter(|v| !v.is_empty() && v.len() <= 255)
-        .ok_or_else(|| ApiError::validation("Idempotency-Key", "must be 1-255 visible characters"))?;
+        .ok_or_else(|| {
+            ApiError::validation("Idempotency-Key", "must be 1-255 visible characters")
+        })?;
     Ok(Some(v.to_string()))
 }
 
@@ -99,11 +101,28 @@ async fn submit(
     }
 }
 
+/// Messages wait in the queue while a session reconnects, but a logged
+/// out session has no phone: they would go out from whichever number is
+/// linked next.
+fn can_queue(session: &wagate_store::domain::SessionRecord) -> Result<(), ApiError> {
+    if session.status == wagate_core::SessionStatus::LoggedOut {
+        return Err(ApiError::Unavailable(format!(
+            "Session '{}' is logged out: link it to a phone again before sending",
+            session.key.session
+        )));
+    }
+    Ok(())
+}
+
 fn is_multipart(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("multipart/form-data"))
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("multipart/form-data")
+        })
 }
 
 /// Queue a message of any kind.
@@ -130,6 +149,7 @@ pub async fn send_message(
     request: Request,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let record = caller.session(&state, &id, query.tenant_id).await?;
+    can_queue(&record)?;
     let (req, upload): (SendMessageRequest, Option<UploadedPart>) = if is_multipart(&headers) {
         read_multipart(&state, request).await?
     } else {
@@ -160,11 +180,15 @@ pub async fn send_bulk(
     request: Request,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let record = caller.session(&state, &id, query.tenant_id).await?;
+    can_queue(&record)?;
     let bulk: BulkRequest = read_json(request, &state).await?;
     let requests = match (bulk.recipients, bulk.message, bulk.messages) {
         (Some(to), Some(message), None) => to
             .into_iter()
-            .map(|to| SendMessageRequest { to, ..message.clone() })
+            .map(|to| SendMessageRequest {
+                to,
+                ..message.clone()
+            })
             .collect::<Vec<_>>(),
         (None, None, Some(messages)) => messages,
         _ => {
@@ -175,7 +199,10 @@ pub async fn send_bulk(
         }
     };
     if requests.is_empty() || requests.len() > MAX_BULK {
-        return Err(ApiError::validation("messages", format!("must hold 1-{MAX_BULK} messages")));
+        return Err(ApiError::validation(
+            "messages",
+            format!("must hold 1-{MAX_BULK} messages"),
+        ));
     }
     let batch = format!("batch_{}", hex::encode(rand::random::<[u8; 8]>()));
     let mut queued = Vec::with_capacity(requests.len());

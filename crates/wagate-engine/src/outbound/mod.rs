@@ -11,4 +11,4 @@ mod pacing;
 mod sender;
 
 pub use build::MediaSource;
-pub use outbox::{Outbox, OutboundSettings};
+pub use outbox::{OutboundSettings, Outbox};

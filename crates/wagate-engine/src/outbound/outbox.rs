@@ -10,8 +10,8 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use wagate_core::SessionKey;
 use wagate_core::outbound::{OutboundStatus, RetrySchedule, SendPolicy};
-use wagate_store::outbound::{Outcome, OutcomeWriter};
 use wagate_store::Outbound;
+use wagate_store::outbound::{Outcome, OutcomeWriter};
 use whatsapp_rust::types::events::{Receipt, ServerAck};
 use whatsapp_rust::types::presence::ReceiptType;
 
@@ -54,6 +54,8 @@ pub struct Outbox {
     pub media: Arc<dyn MediaSource>,
     pub settings: OutboundSettings,
     pub(crate) acks: AckWaiters,
+    /// The engine's counters: sends acked and messages given up on.
+    pub(crate) metrics: std::sync::OnceLock<Arc<wagate_core::Metrics>>,
     senders: Mutex<HashMap<SessionKey, Arc<Notify>>>,
 }
 
@@ -70,6 +72,7 @@ impl Outbox {
             media,
             settings,
             acks: AckWaiters::default(),
+            metrics: std::sync::OnceLock::new(),
             senders: Mutex::new(HashMap::new()),
         }
     }
@@ -96,6 +99,16 @@ impl Outbox {
         let mut senders = self.senders();
         if senders.get(key).is_some_and(|n| Arc::ptr_eq(n, me)) {
             senders.remove(key);
+        }
+    }
+
+    pub(crate) fn count(&self, sent: bool) {
+        if let Some(m) = self.metrics.get() {
+            if sent {
+                m.message_sent();
+            } else {
+                m.message_failed();
+            }
         }
     }
 

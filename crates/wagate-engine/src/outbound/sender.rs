@@ -52,7 +52,8 @@ pub(crate) async fn run(engine: Weak<Engine>, key: SessionKey, wake: Arc<Notify>
                 }
             }
         };
-        if nap >= IDLE_POLL && idle_since.elapsed() > IDLE_EXIT && queue_empty(&outbox, &key).await {
+        if nap >= IDLE_POLL && idle_since.elapsed() > IDLE_EXIT && queue_empty(&outbox, &key).await
+        {
             outbox.leave(&key, &wake);
             // Work that arrived while leaving starts a new sender.
             if !queue_empty(&outbox, &key).await
@@ -82,8 +83,16 @@ async fn load_pacer(outbox: &Outbox, key: &SessionKey) -> Option<Pacer> {
     let now = now_ms();
     let overrides = outbox.queue.policy(key).await.ok()?;
     let hour = outbox.queue.sent_since(key, now - HOUR_MS).await.ok()?;
-    let day = outbox.queue.first_contacts_since(key, now - DAY_MS).await.ok()?;
-    Some(Pacer::new(outbox.settings.policy.with(&overrides), hour, day))
+    let day = outbox
+        .queue
+        .first_contacts_since(key, now - DAY_MS)
+        .await
+        .ok()?;
+    Some(Pacer::new(
+        outbox.settings.policy.with(&overrides),
+        hour,
+        day,
+    ))
 }
 
 enum Drained {
@@ -98,12 +107,23 @@ async fn drain_once(
     pacer: &mut Pacer,
     in_flight: &Arc<Semaphore>,
 ) -> Drained {
+    // Settings changed through the API apply from the next batch on.
+    if let Ok(overrides) = outbox.queue.policy(key).await {
+        pacer.policy = outbox.settings.policy.with(&overrides);
+    }
     if let Some(hold) = pacer.hourly_hold(now_ms()) {
-        let _ = outbox.queue.set_paused(key, Some((hold.until_ms, &hold.reason))).await;
+        let _ = outbox
+            .queue
+            .set_paused(key, Some((hold.until_ms, &hold.reason)))
+            .await;
         return Drained::Wait(until(hold.until_ms).min(IDLE_POLL));
     }
     let s = &outbox.settings;
-    let claimed = match outbox.queue.claim(key, &s.node, s.claim_batch, s.visibility).await {
+    let claimed = match outbox
+        .queue
+        .claim(key, &s.node, s.claim_batch, s.visibility)
+        .await
+    {
         Ok(c) => c,
         Err(e) => {
             tracing::error!(session = %key.session, "cannot claim messages: {e}");
@@ -125,13 +145,21 @@ async fn drain_once(
             break;
         }
         let first_contact = pacer.caps_first_contacts()
-            && !outbox.queue.is_known_contact(key, &msg.recipient).await.unwrap_or(true);
+            && !outbox
+                .queue
+                .is_known_contact(key, &msg.recipient)
+                .await
+                .unwrap_or(true);
         if first_contact && let Some(hold) = pacer.first_contact_hold(now_ms()) {
             hold_back(outbox, &msg.id, &hold);
             continue;
         }
         tokio::time::sleep(pacer.gap_left()).await;
-        let permit = in_flight.clone().acquire_owned().await.expect("never closed");
+        let permit = in_flight
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("never closed");
         if send_one(outbox, key, client, &msg, pacer, permit).await {
             pacer.record_send(now_ms(), first_contact);
         }
@@ -165,17 +193,22 @@ async fn send_one(
     let jid: whatsapp_rust::Jid = match msg.recipient.parse() {
         Ok(j) => j,
         Err(_) => {
-            fail(outbox, msg, SendFailure::Permanent(format!("{} is not a WhatsApp address", msg.recipient)));
+            fail(
+                outbox,
+                msg,
+                SendFailure::Permanent(format!("{} is not a WhatsApp address", msg.recipient)),
+            );
             return false;
         }
     };
-    let message = match super::build::build_message(client, &jid, &msg.body, outbox.media.as_ref()).await {
-        Ok(m) => m,
-        Err(f) => {
-            fail(outbox, msg, f);
-            return false;
-        }
-    };
+    let message =
+        match super::build::build_message(client, &jid, &msg.body, outbox.media.as_ref()).await {
+            Ok(m) => m,
+            Err(f) => {
+                fail(outbox, msg, f);
+                return false;
+            }
+        };
     if pacer.policy.typing_ms > 0 && matches!(msg.body.content, Content::Text { .. }) {
         let chat = client.chatstate();
         let _ = chat.send_composing(&jid).await;
@@ -184,7 +217,10 @@ async fn send_one(
     }
     let ack = outbox.acks.expect(msg.id.as_str());
     let options = SendOptions::default().with_message_id(msg.id.as_str());
-    if let Err(e) = client.send_message_with_options(jid, message, options).await {
+    if let Err(e) = client
+        .send_message_with_options(jid, message, options)
+        .await
+    {
         outbox.acks.forget(msg.id.as_str());
         let reason = format!("WhatsApp did not take the message: {e}");
         if client.is_logged_in() {
@@ -199,12 +235,15 @@ async fn send_one(
     tokio::spawn(async move {
         let _permit = permit;
         match tokio::time::timeout(outbox.settings.ack_timeout, ack).await {
-            Ok(Ok(AckReply::Acked { at_ms })) => outbox.outcomes.record(Outcome::Sent {
-                key,
-                id: msg.id.clone(),
-                recipient: msg.recipient.clone(),
-                at_ms: at_ms.unwrap_or_else(now_ms),
-            }),
+            Ok(Ok(AckReply::Acked { at_ms })) => {
+                outbox.count(true);
+                outbox.outcomes.record(Outcome::Sent {
+                    key,
+                    id: msg.id.clone(),
+                    recipient: msg.recipient.clone(),
+                    at_ms: at_ms.unwrap_or_else(now_ms),
+                });
+            }
             Ok(Ok(AckReply::Nacked { code })) => {
                 let reason = format!("WhatsApp refused the message (error {code})");
                 let failure = if nack_is_permanent(&code) {
@@ -216,7 +255,13 @@ async fn send_one(
             }
             Ok(Err(_)) | Err(_) => {
                 outbox.acks.forget(msg.id.as_str());
-                fail(&outbox, &msg, SendFailure::Transient("WhatsApp did not acknowledge the message in time".into()));
+                fail(
+                    &outbox,
+                    &msg,
+                    SendFailure::Transient(
+                        "WhatsApp did not acknowledge the message in time".into(),
+                    ),
+                );
             }
         }
     });
@@ -225,7 +270,11 @@ async fn send_one(
 
 fn retry(outbox: &Outbox, msg: &Claimed, reason: String, counts: bool) {
     let unit = rand::random::<f64>();
-    let delay = if counts { outbox.settings.retry.delay(msg.attempts, unit) } else { Duration::from_secs(1) };
+    let delay = if counts {
+        outbox.settings.retry.delay(msg.attempts, unit)
+    } else {
+        Duration::from_secs(1)
+    };
     outbox.outcomes.record(Outcome::Retry {
         id: msg.id.clone(),
         not_before_ms: now_ms() + delay.as_millis() as i64,
@@ -240,13 +289,19 @@ fn fail(outbox: &Outbox, msg: &Claimed, failure: SendFailure) {
         SendFailure::Transient(reason) if !outbox.settings.retry.exhausted(msg.attempts) => {
             retry(outbox, msg, reason, true);
         }
-        SendFailure::Transient(reason) => outbox.outcomes.record(Outcome::Failed {
-            id: msg.id.clone(),
-            reason: format!("gave up after {} tries: {reason}", msg.attempts),
-        }),
-        SendFailure::Permanent(reason) => outbox.outcomes.record(Outcome::Failed {
-            id: msg.id.clone(),
-            reason,
-        }),
+        SendFailure::Transient(reason) => {
+            outbox.count(false);
+            outbox.outcomes.record(Outcome::Failed {
+                id: msg.id.clone(),
+                reason: format!("gave up after {} tries: {reason}", msg.attempts),
+            });
+        }
+        SendFailure::Permanent(reason) => {
+            outbox.count(false);
+            outbox.outcomes.record(Outcome::Failed {
+                id: msg.id.clone(),
+                reason,
+            });
+        }
     }
 }

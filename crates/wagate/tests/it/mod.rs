@@ -8,8 +8,16 @@ mod errors;
 mod health;
 mod keys;
 mod openapi;
+mod queue;
+mod queue_pacing;
 mod restarts;
+mod send_batches;
+mod send_changes;
+mod send_errors;
+mod send_kinds;
+mod send_media;
+mod sending;
 mod sessions;
 mod tenancy;
 
-pub use app::{TestApp, assert_error};
+pub use app::{TestApp, assert_error, eventually};

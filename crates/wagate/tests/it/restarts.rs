@@ -34,7 +34,7 @@ async fn linked_sessions_come_back_and_unlinked_ones_wait() {
             json!({ "to": "5511900001111", "message": "back online" }),
         )
         .await;
-    assert_eq!(sent.status(), 200);
+    assert_eq!(sent.status(), 202);
     let id = sent.json::<Value>().await.unwrap()["id"]
         .as_str()
         .unwrap()

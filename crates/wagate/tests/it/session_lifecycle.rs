@@ -55,7 +55,7 @@ async fn a_session_lives_through_pairing_sending_restart_and_logout() {
             Some(json!({"to": "+1 555 888 0002", "message": "your order shipped"})),
         )
         .await;
-    assert_eq!(status, 200, "{sent}");
+    assert_eq!(status, 202, "{sent}");
     let id = sent["id"].as_str().expect("a WhatsApp message id");
     let got = app.received("15558880002", id).await;
     assert_eq!(got["text"], "your order shipped");

@@ -1,8 +1,9 @@
 //! A session's life through the API, with the real engine linking it to a
 //! simulated phone.
 
-use super::{TestApp, assert_error};
+use super::{TestApp, assert_error, eventually};
 use serde_json::{Value, json};
+use std::time::Duration;
 use wagate_core::SessionId;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -52,21 +53,35 @@ async fn create_link_send_and_delete() {
             json!({ "to": "+55 11 99999-0000", "message": "Olá!" }),
         )
         .await;
-    assert_eq!(sent.status(), 200);
+    assert_eq!(sent.status(), 202);
     let sent: Value = sent.json().await.unwrap();
-    assert_eq!(sent["status"], "sent");
+    assert_eq!(sent["status"], "queued");
     let id = sent["id"].as_str().unwrap();
     let got = app.received("5511999990000", id).await;
     assert_eq!(got["text"], "Olá!");
     assert_eq!(got["from"], "5511999999999");
 
-    let metrics = app.http.get(app.url("/metrics")).send().await.unwrap();
-    let metrics = metrics.text().await.unwrap();
+    // Counted once WhatsApp acks, which may come just after the contact
+    // has it.
+    let metrics = eventually(Duration::from_secs(10), || async {
+        let text = app
+            .http
+            .get(app.url("/metrics"))
+            .send()
+            .await
+            .ok()?
+            .text()
+            .await
+            .ok()?;
+        text.contains("wagate_messages_sent_total 1")
+            .then_some(text)
+    })
+    .await;
     for line in [
         "wagate_messages_sent_total 1",
         "wagate_messages_failed_total 0",
         "wagate_sessions{status=\"connected\"} 1",
-        "wagate_http_request_duration_seconds_count{method=\"POST\",route=\"/api/v1/sessions/{id}/messages\",status=\"200\"} 1",
+        "wagate_http_request_duration_seconds_count{method=\"POST\",route=\"/api/v1/sessions/{id}/messages\",status=\"202\"} 1",
     ] {
         assert!(metrics.lines().any(|l| l == line), "{line} in\n{metrics}");
     }
