@@ -50,6 +50,10 @@ pub enum ApiError {
     /// Well-formed but cannot be acted on as asked.
     #[error("{0}")]
     Unprocessable(String),
+    /// A field is well formed but asks for what the gateway will not do,
+    /// such as fetching media from a private address.
+    #[error("{field} {message}")]
+    UnprocessableField { field: String, message: String },
     /// The session (or the service) cannot do this now.
     #[error("{0}")]
     Unavailable(String),
@@ -74,7 +78,13 @@ impl ApiError {
                 field: format!("{list}[{index}].{field}"),
                 message,
             },
-            ApiError::PayloadTooLarge(m) => ApiError::PayloadTooLarge(format!("{list}[{index}]: {m}")),
+            ApiError::UnprocessableField { field, message } => ApiError::UnprocessableField {
+                field: format!("{list}[{index}].{field}"),
+                message,
+            },
+            ApiError::PayloadTooLarge(m) => {
+                ApiError::PayloadTooLarge(format!("{list}[{index}]: {m}"))
+            }
             ApiError::Unprocessable(m) => ApiError::Unprocessable(format!("{list}[{index}]: {m}")),
             other => other,
         }
@@ -97,7 +107,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "Unsupported Media Type")
             }
-            ApiError::Unprocessable(_) => {
+            ApiError::Unprocessable(_) | ApiError::UnprocessableField { .. } => {
                 (StatusCode::UNPROCESSABLE_ENTITY, "Unprocessable Entity")
             }
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable"),
@@ -122,7 +132,10 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, kind) = self.status_and_kind();
         let (message, field) = match self {
-            ApiError::Validation { field, message } => (format!("{field} {message}"), Some(field)),
+            ApiError::Validation { field, message }
+            | ApiError::UnprocessableField { field, message } => {
+                (format!("{field} {message}"), Some(field))
+            }
             ApiError::Internal(cause) => {
                 // The cause may hold SQL, paths or peer addresses: logs only.
                 tracing::error!(%cause, "request failed");

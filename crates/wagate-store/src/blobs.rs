@@ -73,7 +73,10 @@ impl BlobStore {
     }
 
     pub async fn exists(&self, sha256: &str) -> bool {
-        valid_name(sha256) && tokio::fs::try_exists(self.path_of(sha256)).await.unwrap_or(false)
+        valid_name(sha256)
+            && tokio::fs::try_exists(self.path_of(sha256))
+                .await
+                .unwrap_or(false)
     }
 }
 
@@ -136,6 +139,9 @@ mod tests {
         assert!(store.read("../etc/passwd").await.is_err());
         let w = store.writer().await.unwrap();
         w.discard().await;
-        assert_eq!(std::fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("tmp")).unwrap().count(),
+            0
+        );
     }
 }

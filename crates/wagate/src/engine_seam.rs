@@ -7,7 +7,7 @@
 use crate::{EngineContext, Services};
 use std::sync::Arc;
 use wagate_core::outbound::MediaBlob;
-use wagate_engine::outbound::{MediaSource, Outbox, OutboundSettings};
+use wagate_engine::outbound::{MediaSource, OutboundSettings, Outbox};
 use wagate_engine::{Engine, EngineConfig};
 
 /// The engine reads outbound media from the blob store.

@@ -60,7 +60,10 @@ impl Services {
         }
     }
 
-    pub fn with_wake(mut self, wake: impl Fn(&wagate_core::SessionKey) + Send + Sync + 'static) -> Self {
+    pub fn with_wake(
+        mut self,
+        wake: impl Fn(&wagate_core::SessionKey) + Send + Sync + 'static,
+    ) -> Self {
         self.wake = Arc::new(wake);
         self
     }
@@ -98,8 +101,13 @@ where
     let metrics = Arc::new(Metrics::default());
     let queue = wagate_store::Outbound::new(store.pool().clone());
     let enqueuer = wagate_store::outbound::Enqueuer::start(queue.clone()).await?;
-    let blobs = wagate_store::BlobStore::open(config.data_dir.join("media"))
-        .with_context(|| format!("cannot open the media directory in {}", config.data_dir.display()))?;
+    let blobs =
+        wagate_store::BlobStore::open(config.data_dir.join("media")).with_context(|| {
+            format!(
+                "cannot open the media directory in {}",
+                config.data_dir.display()
+            )
+        })?;
     let services = build_engine(EngineContext {
         store: store.clone(),
         cipher: StateCipher::new(master_key.0),
@@ -119,7 +127,11 @@ where
     let outgoing = wagate_api::messages::Outgoing {
         queue,
         enqueuer,
-        media: wagate_api::messages::MediaIntake::new(blobs, config.sending.media_limits, fetch_policy)?,
+        media: wagate_api::messages::MediaIntake::new(
+            blobs,
+            config.sending.media_limits,
+            fetch_policy,
+        )?,
         default_policy: config.sending.policy.clone(),
         wake: services.wake.clone(),
     };

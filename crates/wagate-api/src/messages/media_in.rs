@@ -46,10 +46,16 @@ impl MediaLimits {
     }
 
     pub fn largest(&self) -> u64 {
-        [self.image, self.video, self.audio, self.document, self.sticker]
-            .into_iter()
-            .max()
-            .unwrap_or(0)
+        [
+            self.image,
+            self.video,
+            self.audio,
+            self.document,
+            self.sticker,
+        ]
+        .into_iter()
+        .max()
+        .unwrap_or(0)
     }
 }
 
@@ -70,12 +76,21 @@ pub fn too_large(kind: MediaKind, max: u64) -> ApiError {
 }
 
 impl MediaIntake {
-    pub fn new(blobs: BlobStore, limits: MediaLimits, fetch_policy: AddressPolicy) -> anyhow::Result<Self> {
+    pub fn new(
+        blobs: BlobStore,
+        limits: MediaLimits,
+        fetch_policy: AddressPolicy,
+    ) -> anyhow::Result<Self> {
         let fetch_client = wagate_net::guarded_client(
             &fetch_policy,
             wagate_net::ClientOptions::media(concat!("wagate/", env!("CARGO_PKG_VERSION"))),
         )?;
-        Ok(MediaIntake { blobs, limits, fetch_policy, fetch_client })
+        Ok(MediaIntake {
+            blobs,
+            limits,
+            fetch_policy,
+            fetch_client,
+        })
     }
 
     /// Checks the mimetype against the kind and names the blob.
@@ -99,10 +114,19 @@ impl MediaIntake {
             return Err(ApiError::validation("media", "is an empty file"));
         }
         let file_name = file_name.map(|n| n.replace(['/', '\\', '\0'], "_"));
-        Ok(MediaBlob { sha256, size, mimetype, file_name })
+        Ok(MediaBlob {
+            sha256,
+            size,
+            mimetype,
+            file_name,
+        })
     }
 
-    pub async fn from_base64(&self, kind: MediaKind, data: &str) -> Result<(String, u64), ApiError> {
+    pub async fn from_base64(
+        &self,
+        kind: MediaKind,
+        data: &str,
+    ) -> Result<(String, u64), ApiError> {
         let max = self.limits.of(kind);
         // Strip a `data:...;base64,` prefix; clients paste data URLs.
         let data = data.split_once(";base64,").map_or(data, |(_, d)| d);
@@ -112,7 +136,9 @@ impl MediaIntake {
         }
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(data.as_bytes())
-            .map_err(|e| ApiError::validation("media.base64", format!("is not valid base64: {e}")))?;
+            .map_err(|e| {
+                ApiError::validation("media.base64", format!("is not valid base64: {e}"))
+            })?;
         if bytes.len() as u64 > max {
             return Err(too_large(kind, max));
         }
@@ -129,9 +155,10 @@ impl MediaIntake {
         let parsed = Url::parse(url)
             .map_err(|e| ApiError::validation("media.url", format!("is not a valid URL: {e}")))?;
         let max = self.limits.of(kind);
-        let fetched = wagate_net::fetch_capped(&self.fetch_client, &parsed, max, &self.fetch_policy)
-            .await
-            .map_err(|e| fetch_failed(kind, max, e))?;
+        let fetched =
+            wagate_net::fetch_capped(&self.fetch_client, &parsed, max, &self.fetch_policy)
+                .await
+                .map_err(|e| fetch_failed(kind, max, e))?;
         let blob = self.blobs.put(&fetched.bytes).await.map_err(store_failed)?;
         Ok((blob, fetched.content_type, fetched.file_name))
     }
@@ -144,8 +171,13 @@ impl MediaIntake {
 fn fetch_failed(kind: MediaKind, max: u64, e: FetchError) -> ApiError {
     match e {
         FetchError::TooLarge { .. } => too_large(kind, max),
+        // A URL the gateway will not call is no syntax error: 422, as
+        // `FetchError::http_status` says, still naming the field.
         FetchError::AddressRefused { message } | FetchError::BadUrl { message } => {
-            ApiError::validation("media.url", message)
+            ApiError::UnprocessableField {
+                field: "media.url".into(),
+                message,
+            }
         }
         other => ApiError::Unprocessable(format!("media.url: {other}")),
     }

@@ -56,7 +56,10 @@ pub fn router(limits: &MediaLimits) -> Router<AppState> {
             post(send_message).get(list_messages),
         )
         .route("/api/v1/sessions/{id}/messages/bulk", post(send_bulk))
-        .route("/api/v1/sessions/{id}/messages/{message_id}", get(get_message))
+        .route(
+            "/api/v1/sessions/{id}/messages/{message_id}",
+            get(get_message),
+        )
         .route(
             "/api/v1/sessions/{id}/send-policy",
             get(get_policy).put(put_policy),

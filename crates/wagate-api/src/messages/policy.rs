@@ -64,7 +64,11 @@ pub async fn put_policy(
 ) -> Result<Json<PolicyView>, ApiError> {
     let session = caller.session(&state, &id, query.tenant_id).await?;
     overrides.check()?;
-    state.outgoing.queue.set_policy(&session.key, &overrides).await?;
+    state
+        .outgoing
+        .queue
+        .set_policy(&session.key, &overrides)
+        .await?;
     state.outgoing.wake(&session.key);
     Ok(Json(view(&state, overrides)))
 }

@@ -39,7 +39,11 @@ pub async fn prepare(
         Draft::Ready(c) => c,
         Draft::Media { kind, caption } => {
             let blob = media_blob(state, kind, req.media.as_ref(), upload).await?;
-            Content::Media { kind, blob, caption }
+            Content::Media {
+                kind,
+                blob,
+                caption,
+            }
         }
         Draft::Targeted { target, make } => {
             let target = find_target(state, key, &to, &target).await?;
@@ -83,7 +87,10 @@ async fn media_blob(
         return intake.describe(kind, part.blob, mimetype, name);
     }
     match (&given.base64, &given.url) {
-        (Some(_), Some(_)) => Err(ApiError::validation("media", "takes either url or base64, not both")),
+        (Some(_), Some(_)) => Err(ApiError::validation(
+            "media",
+            "takes either url or base64, not both",
+        )),
         (Some(b64), None) => {
             let blob = intake.from_base64(kind, b64).await?;
             intake.describe(kind, blob, given.mimetype, given.filename)
@@ -92,11 +99,19 @@ async fn media_blob(
             let (blob, served_type, served_name) = intake.from_url(kind, url).await?;
             // A server's generic type says less than the kind's default.
             let served_type = served_type.filter(|t| kind.accepts_mimetype(t));
-            intake.describe(kind, blob, given.mimetype.or(served_type), given.filename.or(served_name))
+            intake.describe(
+                kind,
+                blob,
+                given.mimetype.or(served_type),
+                given.filename.or(served_name),
+            )
         }
         (None, None) => Err(ApiError::validation(
             "media",
-            format!("is required for a {} message (url, base64 or a file upload)", kind.as_str()),
+            format!(
+                "is required for a {} message (url, base64 or a file upload)",
+                kind.as_str()
+            ),
         )),
     }
 }

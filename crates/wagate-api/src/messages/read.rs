@@ -11,8 +11,8 @@ use utoipa::ToSchema;
 use wagate_core::outbound::{MessageId, OutboundStatus};
 use wagate_core::{Recipient, SessionStatus};
 use wagate_store::OutboundRecord;
-use wagate_store::outbound::ListFilter;
 use wagate_store::domain::SessionRecord;
+use wagate_store::outbound::ListFilter;
 
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -47,7 +47,11 @@ pub struct MessageView {
 }
 
 /// Why a queued message waits, from the most specific reason down.
-fn wait_reason(r: &OutboundRecord, session: &SessionRecord, paused: Option<&str>) -> Option<String> {
+fn wait_reason(
+    r: &OutboundRecord,
+    session: &SessionRecord,
+    paused: Option<&str>,
+) -> Option<String> {
     if r.status != OutboundStatus::Queued {
         return None;
     }
@@ -107,7 +111,11 @@ pub async fn get_message(
         .await?
         .ok_or_else(not_found)?;
     let paused = state.outgoing.queue.paused(&session.key).await?;
-    Ok(Json(view(record, &session, paused.as_ref().map(|p| p.1.as_str()))))
+    Ok(Json(view(
+        record,
+        &session,
+        paused.as_ref().map(|p| p.1.as_str()),
+    )))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -151,15 +159,23 @@ pub async fn list_messages(
     Path(id): Path<String>,
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<MessagePage>, ApiError> {
-    let Query(q) = query.map_err(|e| ApiError::BadRequest(format!("Invalid query: {}", e.body_text())))?;
+    let Query(q) =
+        query.map_err(|e| ApiError::BadRequest(format!("Invalid query: {}", e.body_text())))?;
     let session = caller.session(&state, &id, q.tenant_id).await?;
     let status = match &q.status {
         Some(s) => Some(OutboundStatus::parse(s).ok_or_else(|| {
-            ApiError::validation("status", "must be one of queued, sending, sent, delivered, read, played, failed")
+            ApiError::validation(
+                "status",
+                "must be one of queued, sending, sent, delivered, read, played, failed",
+            )
         })?),
         None => None,
     };
-    let recipient = q.to.as_deref().map(Recipient::parse).transpose()?.map(|r| r.to_jid());
+    let recipient =
+        q.to.as_deref()
+            .map(Recipient::parse)
+            .transpose()?
+            .map(|r| r.to_jid());
     let filter = ListFilter {
         status,
         recipient,
@@ -173,7 +189,11 @@ pub async fn list_messages(
     let paused = state.outgoing.queue.paused(&session.key).await?;
     let paused = paused.as_ref().map(|p| p.1.as_str());
     Ok(Json(MessagePage {
-        items: page.items.into_iter().map(|r| view(r, &session, paused)).collect(),
+        items: page
+            .items
+            .into_iter()
+            .map(|r| view(r, &session, paused))
+            .collect(),
         next_cursor: page.next,
     }))
 }

@@ -101,9 +101,15 @@ pub struct PollRequest {
 /// What the request asks for, before targets and media are looked up.
 pub enum Draft {
     Ready(Content),
-    Media { kind: MediaKind, caption: Option<String> },
+    Media {
+        kind: MediaKind,
+        caption: Option<String>,
+    },
     /// Needs the target message: reaction, edit or delete.
-    Targeted { target: String, make: Targeted },
+    Targeted {
+        target: String,
+        make: Targeted,
+    },
 }
 
 pub enum Targeted {
@@ -117,7 +123,10 @@ pub const KINDS: &str = "text, image, video, audio, voice, document, sticker, lo
 fn chars_between(field: &str, value: &str, max: usize) -> Result<(), ApiError> {
     let n = value.chars().count();
     if value.trim().is_empty() || n > max {
-        return Err(ApiError::validation(field, format!("must be 1-{max} characters (got {n})")));
+        return Err(ApiError::validation(
+            field,
+            format!("must be 1-{max} characters (got {n})"),
+        ));
     }
     Ok(())
 }
@@ -143,32 +152,51 @@ impl SendMessageRequest {
             chars_between("caption", c, MAX_CAPTION_CHARS)?;
         }
         if let Some(media) = MediaKind::parse(kind) {
-            if media == MediaKind::Sticker || media == MediaKind::Voice || media == MediaKind::Audio {
+            if media == MediaKind::Sticker || media == MediaKind::Voice || media == MediaKind::Audio
+            {
                 if self.caption.is_some() {
-                    return Err(ApiError::validation("caption", format!("is not allowed on a {kind} message")));
+                    return Err(ApiError::validation(
+                        "caption",
+                        format!("is not allowed on a {kind} message"),
+                    ));
                 }
             }
-            return Ok(Draft::Media { kind: media, caption: self.caption.clone() });
+            return Ok(Draft::Media {
+                kind: media,
+                caption: self.caption.clone(),
+            });
         }
         if self.media.is_some() {
-            return Err(ApiError::validation("media", format!("is not allowed on a {kind} message")));
+            return Err(ApiError::validation(
+                "media",
+                format!("is not allowed on a {kind} message"),
+            ));
         }
         match kind {
             "text" => {
-                let text = self
-                    .text_field()
-                    .ok_or_else(|| ApiError::validation("text", "is required for a text message"))?;
+                let text = self.text_field().ok_or_else(|| {
+                    ApiError::validation("text", "is required for a text message")
+                })?;
                 chars_between("text", text, MAX_TEXT_CHARS)?;
                 let link_preview = self.link_preview(text)?;
-                Ok(Draft::Ready(Content::Text { text: text.clone(), link_preview }))
+                Ok(Draft::Ready(Content::Text {
+                    text: text.clone(),
+                    link_preview,
+                }))
             }
             "location" => {
                 let l = required("location", &self.location, kind)?;
                 if !(-90.0..=90.0).contains(&l.latitude) {
-                    return Err(ApiError::validation("location.latitude", "must be between -90 and 90"));
+                    return Err(ApiError::validation(
+                        "location.latitude",
+                        "must be between -90 and 90",
+                    ));
                 }
                 if !(-180.0..=180.0).contains(&l.longitude) {
-                    return Err(ApiError::validation("location.longitude", "must be between -180 and 180"));
+                    return Err(ApiError::validation(
+                        "location.longitude",
+                        "must be between -180 and 180",
+                    ));
                 }
                 Ok(Draft::Ready(Content::Location {
                     latitude: l.latitude,
@@ -180,7 +208,10 @@ impl SendMessageRequest {
             "contacts" => {
                 let list = required("contacts", &self.contacts, kind)?;
                 if list.is_empty() || list.len() > MAX_CONTACTS {
-                    return Err(ApiError::validation("contacts", format!("must hold 1-{MAX_CONTACTS} contacts")));
+                    return Err(ApiError::validation(
+                        "contacts",
+                        format!("must hold 1-{MAX_CONTACTS} contacts"),
+                    ));
                 }
                 let cards = list
                     .iter()
@@ -193,7 +224,10 @@ impl SendMessageRequest {
                 let p = required("poll", &self.poll, kind)?;
                 chars_between("poll.name", &p.name, 255)?;
                 if p.options.len() < 2 || p.options.len() > MAX_POLL_OPTIONS {
-                    return Err(ApiError::validation("poll.options", format!("must hold 2-{MAX_POLL_OPTIONS} options")));
+                    return Err(ApiError::validation(
+                        "poll.options",
+                        format!("must hold 2-{MAX_POLL_OPTIONS} options"),
+                    ));
                 }
                 for (i, o) in p.options.iter().enumerate() {
                     chars_between(&format!("poll.options[{i}]"), o, 100)?;
@@ -204,7 +238,10 @@ impl SendMessageRequest {
                 }
                 let selectable = p.selectable_count.unwrap_or(1);
                 if selectable == 0 || selectable as usize > p.options.len() {
-                    return Err(ApiError::validation("poll.selectableCount", "must be between 1 and the number of options"));
+                    return Err(ApiError::validation(
+                        "poll.selectableCount",
+                        "must be between 1 and the number of options",
+                    ));
                 }
                 Ok(Draft::Ready(Content::Poll {
                     name: p.name.clone(),
@@ -218,14 +255,17 @@ impl SendMessageRequest {
                     "reaction" => {
                         let emoji = required("emoji", &self.emoji, kind)?;
                         if emoji.chars().count() > 10 {
-                            return Err(ApiError::validation("emoji", "must be one emoji (or empty to remove)"));
+                            return Err(ApiError::validation(
+                                "emoji",
+                                "must be one emoji (or empty to remove)",
+                            ));
                         }
                         Targeted::Reaction(emoji.clone())
                     }
                     "edit" => {
-                        let text = self
-                            .text_field()
-                            .ok_or_else(|| ApiError::validation("text", "is required for an edit message"))?;
+                        let text = self.text_field().ok_or_else(|| {
+                            ApiError::validation("text", "is required for an edit message")
+                        })?;
                         chars_between("text", text, MAX_TEXT_CHARS)?;
                         Targeted::Edit(text.clone())
                     }
@@ -233,7 +273,10 @@ impl SendMessageRequest {
                 };
                 Ok(Draft::Targeted { target, make })
             }
-            other => Err(ApiError::validation("type", format!("unknown message type '{other}' (expected one of: {KINDS})"))),
+            other => Err(ApiError::validation(
+                "type",
+                format!("unknown message type '{other}' (expected one of: {KINDS})"),
+            )),
         }
     }
 
@@ -244,7 +287,12 @@ impl SendMessageRequest {
         let url = text
             .split_whitespace()
             .find(|w| w.starts_with("https://") || w.starts_with("http://"))
-            .ok_or_else(|| ApiError::validation("linkPreview", "needs a link (http:// or https://) in the text"))?;
+            .ok_or_else(|| {
+                ApiError::validation(
+                    "linkPreview",
+                    "needs a link (http:// or https://) in the text",
+                )
+            })?;
         let preview = self.preview.clone().unwrap_or_default();
         Ok(Some(LinkPreview {
             url: url.to_string(),
@@ -259,21 +307,37 @@ fn card(i: usize, c: &ContactRequest) -> Result<ContactCard, ApiError> {
     let vcard = match (&c.vcard, &c.phone) {
         (Some(v), _) => {
             if !v.trim_start().starts_with("BEGIN:VCARD") {
-                return Err(ApiError::validation(format!("contacts[{i}].vcard"), "must start with BEGIN:VCARD"));
+                return Err(ApiError::validation(
+                    format!("contacts[{i}].vcard"),
+                    "must start with BEGIN:VCARD",
+                ));
             }
             v.clone()
         }
         (None, Some(p)) => {
             let digits = match wagate_core::Recipient::parse(p) {
                 Ok(wagate_core::Recipient::Phone(d)) => d,
-                _ => return Err(ApiError::validation(format!("contacts[{i}].phone"), "must be a phone number with country code")),
+                _ => {
+                    return Err(ApiError::validation(
+                        format!("contacts[{i}].phone"),
+                        "must be a phone number with country code",
+                    ));
+                }
             };
             format!(
                 "BEGIN:VCARD\nVERSION:3.0\nFN:{}\nTEL;type=CELL;waid={digits}:+{digits}\nEND:VCARD",
                 c.name.replace(['\n', '\r'], " ")
             )
         }
-        (None, None) => return Err(ApiError::validation(format!("contacts[{i}]"), "needs a phone or a vcard")),
+        (None, None) => {
+            return Err(ApiError::validation(
+                format!("contacts[{i}]"),
+                "needs a phone or a vcard",
+            ));
+        }
     };
-    Ok(ContactCard { display_name: c.name.clone(), vcard })
+    Ok(ContactCard {
+        display_name: c.name.clone(),
+        vcard,
+    })
 }

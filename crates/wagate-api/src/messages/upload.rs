@@ -11,7 +11,9 @@ use serde_json::{Map, Value};
 use wagate_core::outbound::MediaKind;
 
 /// Text fields a multipart send may carry (the JSON request's names).
-const TEXT_FIELDS: &[&str] = &["to", "type", "text", "message", "caption", "replyTo", "sendAt", "mimetype", "filename"];
+const TEXT_FIELDS: &[&str] = &[
+    "to", "type", "text", "message", "caption", "replyTo", "sendAt", "mimetype", "filename",
+];
 
 fn bad_multipart(e: impl std::fmt::Display) -> ApiError {
     ApiError::BadRequest(format!("Malformed multipart body: {e}"))
@@ -35,7 +37,10 @@ pub async fn read_multipart(
             continue;
         }
         if upload.is_some() {
-            return Err(ApiError::validation(name, "only one file may be sent per message"));
+            return Err(ApiError::validation(
+                name,
+                "only one file may be sent per message",
+            ));
         }
         // The kind: the `type` field if it came first, else the part's name.
         let kind = fields
@@ -44,7 +49,9 @@ pub async fn read_multipart(
             .and_then(MediaKind::parse)
             .or_else(|| MediaKind::parse(&name))
             .or_else(|| (name == "file").then_some(MediaKind::Document))
-            .ok_or_else(|| ApiError::validation(name.clone(), "is not a field of a send request"))?;
+            .ok_or_else(|| {
+                ApiError::validation(name.clone(), "is not a field of a send request")
+            })?;
         if !fields.contains_key("type") {
             fields.insert("type".into(), Value::String(kind.as_str().into()));
         }
@@ -74,7 +81,14 @@ pub async fn read_multipart(
             .finish()
             .await
             .map_err(|e| ApiError::Internal(format!("cannot store media: {e}")))?;
-        upload = Some((kind, UploadedPart { blob, mimetype, file_name }));
+        upload = Some((
+            kind,
+            UploadedPart {
+                blob,
+                mimetype,
+                file_name,
+            },
+        ));
     }
     if let Some((kind, part)) = &upload
         && part.blob.1 > limits.of(*kind)
@@ -83,10 +97,14 @@ pub async fn read_multipart(
     }
     let req: SendMessageRequest = serde_json::from_value(Value::Object(fields))
         .map_err(|e| ApiError::BadRequest(format!("Invalid form field: {e}")))?;
-    if let (Some(declared), Some((kind, _))) = (req.kind.as_deref().and_then(MediaKind::parse), &upload)
+    if let (Some(declared), Some((kind, _))) =
+        (req.kind.as_deref().and_then(MediaKind::parse), &upload)
         && declared != *kind
     {
-        return Err(ApiError::validation("type", "does not match the uploaded file's field"));
+        return Err(ApiError::validation(
+            "type",
+            "does not match the uploaded file's field",
+        ));
     }
     Ok((req, upload.map(|(_, p)| p)))
 }

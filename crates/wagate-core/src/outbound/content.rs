@@ -131,16 +131,26 @@ pub enum Content {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         address: Option<String>,
     },
-    Contacts { contacts: Vec<ContactCard> },
+    Contacts {
+        contacts: Vec<ContactCard>,
+    },
     /// An emoji on an earlier message; an empty emoji removes it.
     #[serde(rename_all = "camelCase")]
-    Reaction { target: MessageRef, emoji: String },
+    Reaction {
+        target: MessageRef,
+        emoji: String,
+    },
     /// New text for an earlier message this session sent.
     #[serde(rename_all = "camelCase")]
-    Edit { target: MessageRef, text: String },
+    Edit {
+        target: MessageRef,
+        text: String,
+    },
     /// Delete for everyone.
     #[serde(rename_all = "camelCase")]
-    Delete { target: MessageRef },
+    Delete {
+        target: MessageRef,
+    },
     #[serde(rename_all = "camelCase")]
     Poll {
         name: String,

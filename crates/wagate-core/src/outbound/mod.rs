@@ -74,11 +74,15 @@ impl MessageId {
     /// Ids come back from clients in URLs and bodies: letters and digits,
     /// at most 64 (WhatsApp's own ids are 16-32).
     pub fn parse(raw: &str) -> Result<Self, CoreError> {
-        let ok = !raw.is_empty() && raw.len() <= 64 && raw.bytes().all(|b| b.is_ascii_alphanumeric());
+        let ok =
+            !raw.is_empty() && raw.len() <= 64 && raw.bytes().all(|b| b.is_ascii_alphanumeric());
         if ok {
             Ok(MessageId(raw.to_string()))
         } else {
-            Err(CoreError::validation("messageId", "must be 1-64 letters or digits"))
+            Err(CoreError::validation(
+                "messageId",
+                "must be 1-64 letters or digits",
+            ))
         }
     }
 

@@ -135,6 +135,11 @@ mod tests {
             jitter_percent: Some(101),
             ..Default::default()
         };
-        assert!(bad.check().unwrap_err().to_string().contains("jitterPercent"));
+        assert!(
+            bad.check()
+                .unwrap_err()
+                .to_string()
+                .contains("jitterPercent")
+        );
     }
 }

@@ -51,7 +51,8 @@ impl RetrySchedule {
     /// [0, 1) places it in the jitter band.
     pub fn delay(&self, attempt: u32, unit: f64) -> Duration {
         let exp = attempt.saturating_sub(1).min(30);
-        let base = (self.first_delay_ms as f64 * 2f64.powi(exp as i32)).min(self.max_delay_ms as f64);
+        let base =
+            (self.first_delay_ms as f64 * 2f64.powi(exp as i32)).min(self.max_delay_ms as f64);
         let spread = base * f64::from(self.jitter_percent.min(100)) / 100.0;
         let ms = base - spread + 2.0 * spread * unit.clamp(0.0, 1.0);
         Duration::from_millis(ms.max(0.0) as u64)

@@ -82,7 +82,8 @@ fn record_from_row(row: &SqliteRow) -> Result<OutboundRecord, sqlx::Error> {
         id: MessageId::parse(&id).map_err(|e| corrupt("id", e.to_string()))?,
         key: SessionKey {
             tenant: TenantId(row.try_get("tenant_id")?),
-            session: SessionId::parse(&session).map_err(|e| corrupt("session_id", e.to_string()))?,
+            session: SessionId::parse(&session)
+                .map_err(|e| corrupt("session_id", e.to_string()))?,
         },
         recipient: row.try_get("recipient")?,
         kind: row.try_get("kind")?,

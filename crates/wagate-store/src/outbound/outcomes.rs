@@ -28,7 +28,10 @@ pub enum Outcome {
         reason: String,
         counts: bool,
     },
-    Failed { id: MessageId, reason: String },
+    Failed {
+        id: MessageId,
+        reason: String,
+    },
     /// A receipt from the recipient; statuses only move forward.
     Receipt {
         key: SessionKey,

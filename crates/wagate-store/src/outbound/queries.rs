@@ -1,7 +1,7 @@
 //! Reading the queue: one message, filtered listings, and the counts the
 //! pacing rules need.
 
-use super::{OutboundRecord, Outbound, RECORD_COLUMNS, internal, record_from_row};
+use super::{Outbound, OutboundRecord, RECORD_COLUMNS, internal, record_from_row};
 use sqlx::{QueryBuilder, Sqlite};
 use wagate_core::outbound::{OutboundStatus, SendPolicyOverrides};
 use wagate_core::{CoreError, SessionKey};
@@ -168,13 +168,15 @@ impl Outbound {
         policy: &SendPolicyOverrides,
     ) -> Result<(), CoreError> {
         let json = serde_json::to_string(policy).map_err(|e| CoreError::Internal(e.to_string()))?;
-        sqlx::query("UPDATE sessions SET send_policy = $3 WHERE tenant_id = $1 AND session_id = $2")
-            .bind(key.tenant.0)
-            .bind(key.session.as_str())
-            .bind(json)
-            .execute(self.pool())
-            .await
-            .map_err(internal)?;
+        sqlx::query(
+            "UPDATE sessions SET send_policy = $3 WHERE tenant_id = $1 AND session_id = $2",
+        )
+        .bind(key.tenant.0)
+        .bind(key.session.as_str())
+        .bind(json)
+        .execute(self.pool())
+        .await
+        .map_err(internal)?;
         Ok(())
     }
 

@@ -27,13 +27,19 @@ const SETTINGS: &[(&str, &str)] = &[
     ("send_min_interval_ms", "WAGATE_SEND_MIN_INTERVAL_MS"),
     ("send_jitter_percent", "WAGATE_SEND_JITTER_PERCENT"),
     ("send_hourly_cap", "WAGATE_SEND_HOURLY_CAP"),
-    ("send_first_contact_daily_cap", "WAGATE_SEND_FIRST_CONTACT_DAILY_CAP"),
+    (
+        "send_first_contact_daily_cap",
+        "WAGATE_SEND_FIRST_CONTACT_DAILY_CAP",
+    ),
     ("send_typing_ms", "WAGATE_SEND_TYPING_MS"),
     ("send_ack_timeout_ms", "WAGATE_SEND_ACK_TIMEOUT_MS"),
     ("media_max_image_bytes", "WAGATE_MEDIA_MAX_IMAGE_BYTES"),
     ("media_max_video_bytes", "WAGATE_MEDIA_MAX_VIDEO_BYTES"),
     ("media_max_audio_bytes", "WAGATE_MEDIA_MAX_AUDIO_BYTES"),
-    ("media_max_document_bytes", "WAGATE_MEDIA_MAX_DOCUMENT_BYTES"),
+    (
+        "media_max_document_bytes",
+        "WAGATE_MEDIA_MAX_DOCUMENT_BYTES",
+    ),
     ("media_max_sticker_bytes", "WAGATE_MEDIA_MAX_STICKER_BYTES"),
     ("media_fetch_allow", "WAGATE_MEDIA_FETCH_ALLOW"),
 ];
