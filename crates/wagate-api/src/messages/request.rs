@@ -152,14 +152,15 @@ impl SendMessageRequest {
             chars_between("caption", c, MAX_CAPTION_CHARS)?;
         }
         if let Some(media) = MediaKind::parse(kind) {
-            if media == MediaKind::Sticker || media == MediaKind::Voice || media == MediaKind::Audio
-            {
-                if self.caption.is_some() {
-                    return Err(ApiError::validation(
-                        "caption",
-                        format!("is not allowed on a {kind} message"),
-                    ));
-                }
+            let captionless = matches!(
+                media,
+                MediaKind::Sticker | MediaKind::Voice | MediaKind::Audio
+            );
+            if captionless && self.caption.is_some() {
+                return Err(ApiError::validation(
+                    "caption",
+                    format!("is not allowed on a {kind} message"),
+                ));
             }
             return Ok(Draft::Media {
                 kind: media,
