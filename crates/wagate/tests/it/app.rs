@@ -28,6 +28,8 @@ pub struct TestApp {
     /// The app's own store handle (the engine is built with it).
     store: Store,
     dir: Arc<tempfile::TempDir>,
+    /// Settings this test gives over the defaults; kept across restarts.
+    env: Vec<(String, String)>,
     engine_stopped: Arc<AtomicBool>,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<anyhow::Result<()>>>,
@@ -75,7 +77,16 @@ impl TestApp {
         let sim = Arc::new(wasim::Sim::start().await.unwrap());
         let dir = Arc::new(tempfile::tempdir().unwrap());
         let admin_key = format!("test-admin-{}", wagate_core::NewApiKey::generate().secret);
-        TestApp::start(sim, dir, admin_key).await
+        TestApp::start(sim, dir, admin_key, Vec::new()).await
+    }
+
+    /// As [`TestApp::spawn`], with `env` set over the test defaults.
+    pub async fn spawn_with(env: &[(&str, &str)]) -> TestApp {
+        let sim = Arc::new(wasim::Sim::start().await.unwrap());
+        let dir = Arc::new(tempfile::tempdir().unwrap());
+        let admin_key = format!("test-admin-{}", wagate_core::NewApiKey::generate().secret);
+        let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+        TestApp::start(sim, dir, admin_key, env.collect()).await
     }
 
     /// Stops the app cleanly and starts it again over the same database
@@ -83,16 +94,18 @@ impl TestApp {
     pub async fn restart(mut self) -> TestApp {
         self.halt().await;
         let (sim, dir, admin_key) = (self.sim.clone(), self.dir.clone(), self.admin_key.clone());
+        let env = std::mem::take(&mut self.env);
         drop(self);
-        TestApp::start(sim, dir, admin_key).await
+        TestApp::start(sim, dir, admin_key, env).await
     }
 
     async fn start(
         sim: Arc<wasim::Sim>,
         dir: Arc<tempfile::TempDir>,
         admin_key: String,
+        env: Vec<(String, String)>,
     ) -> TestApp {
-        let vars = BTreeMap::from([
+        let mut vars = BTreeMap::from([
             (
                 "WAGATE_DATABASE_URL",
                 format!("sqlite://{}", dir.path().join("db/wagate.db").display()),
@@ -108,6 +121,7 @@ impl TestApp {
             ("WAGATE_SEND_FIRST_CONTACT_DAILY_CAP", "0".to_string()),
             ("WAGATE_SEND_ACK_TIMEOUT_MS", "1500".to_string()),
         ]);
+        vars.extend(env.iter().map(|(k, v)| (k.as_str(), v.clone())));
         let config = Config::load_from(None, |name| vars.get(name).cloned()).unwrap();
         let data_dir = config.data_dir.clone();
         let listener = tokio::net::TcpListener::bind(config.listen).await.unwrap();
@@ -160,6 +174,7 @@ impl TestApp {
             sim,
             store: store_slot.get().expect("the engine is built").clone(),
             dir,
+            env,
             engine_stopped,
             shutdown: Some(shutdown),
             server: Some(server),

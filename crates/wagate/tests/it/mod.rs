@@ -11,6 +11,12 @@ mod openapi;
 mod queue;
 mod queue_pacing;
 mod restarts;
+mod send_batches;
+mod send_changes;
+mod send_errors;
+mod send_kinds;
+mod send_media;
+mod sending;
 mod sessions;
 mod tenancy;
 
