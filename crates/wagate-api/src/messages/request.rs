@@ -145,6 +145,15 @@ impl SendMessageRequest {
         self.text.as_ref().or(self.message.as_ref())
     }
 
+    /// Errors about the text name the field the client used.
+    fn text_name(&self) -> &'static str {
+        if self.text.is_none() && self.message.is_some() {
+            "message"
+        } else {
+            "text"
+        }
+    }
+
     /// Checks everything but media and the target message.
     pub fn draft(&self) -> Result<Draft, ApiError> {
         let kind = self.kind_name();
@@ -178,7 +187,7 @@ impl SendMessageRequest {
                 let text = self.text_field().ok_or_else(|| {
                     ApiError::validation("text", "is required for a text message")
                 })?;
-                chars_between("text", text, MAX_TEXT_CHARS)?;
+                chars_between(self.text_name(), text, MAX_TEXT_CHARS)?;
                 let link_preview = self.link_preview(text)?;
                 Ok(Draft::Ready(Content::Text {
                     text: text.clone(),

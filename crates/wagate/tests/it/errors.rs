@@ -102,7 +102,7 @@ async fn malformed_bodies_are_400_and_name_fields() {
         .post(send, &app.admin_key, json!({ "to": "5511999999999" }))
         .await;
     let body = assert_error(missing, 400, "Validation Error").await;
-    assert_eq!(body["field"], "message");
+    assert_eq!(body["field"], "text");
 
     let wrong_type = app
         .post(
@@ -126,7 +126,18 @@ async fn malformed_bodies_are_400_and_name_fields() {
 
 #[tokio::test]
 async fn oversized_body_is_413() {
-    let app = TestApp::spawn().await;
+    // A JSON body may carry the largest file in base64; with small file
+    // limits, 2 MB is over the body limit.
+    let small: Vec<(&str, &str)> = ["IMAGE", "VIDEO", "AUDIO", "DOCUMENT", "STICKER"]
+        .iter()
+        .map(|k| {
+            (
+                Box::leak(format!("WAGATE_MEDIA_MAX_{k}_BYTES").into_boxed_str()) as &str,
+                "100000",
+            )
+        })
+        .collect();
+    let app = TestApp::spawn_with(&small).await;
     app.create_session(&app.admin_key, "s1").await;
     let huge = json!({ "to": "5511999999999", "message": "x".repeat(2 * 1024 * 1024) });
     let response = app
@@ -161,24 +172,31 @@ async fn message_rules_name_to_and_message() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sending_without_a_connected_session_is_503() {
+async fn sending_before_linking_queues_and_says_why() {
     let app = TestApp::spawn().await;
     app.create_session(&app.admin_key, "s1").await;
-    let send = || {
-        app.post(
+    app.qr_of(&app.admin_key, "s1").await;
+    // Not linked yet: accepted into the queue, nothing goes to WhatsApp.
+    let sent = app
+        .post(
             "/api/v1/sessions/s1/messages",
             &app.admin_key,
             json!({ "to": "5511999999999", "message": "hi" }),
         )
-    };
-    // Still connecting, or already showing a QR: either way not linked.
-    let body = assert_error(send().await, 503, "Service Unavailable").await;
-    assert_eq!(body["message"], "Session 's1' is not connected");
-
-    // Showing a QR nobody scanned yet.
-    app.qr_of(&app.admin_key, "s1").await;
-    let body = assert_error(send().await, 503, "Service Unavailable").await;
-    assert_eq!(body["message"], "Session 's1' is not connected");
+        .await;
+    assert_eq!(sent.status(), 202);
+    let id = sent.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let m = app
+        .read(
+            &format!("/api/v1/sessions/s1/messages/{id}"),
+            &app.admin_key,
+        )
+        .await;
+    assert_eq!(m["status"], "queued", "{m}");
+    assert_eq!(m["waitReason"], "session is qr", "{m}");
     assert_eq!(app.sim_stats().await["messagesRelayed"], 0);
     app.stop().await;
 }
