@@ -1,0 +1,176 @@
+//! Outbound queue throughput on a real `wagate serve` process over SQLite:
+//! how many sends a second are accepted (each committed before the 202),
+//! and how many messages a second reach wasim across linked sessions
+//! (in [`delivery`]).
+//!
+//! `cargo bench -p wagate --features demo --bench outbound`
+//! (`WAGATE_BENCH_ACCEPTS` and `WAGATE_BENCH_MESSAGES` set the counts.)
+
+mod delivery;
+#[path = "../../tests/gateway/mod.rs"]
+mod gateway;
+
+use gateway::{Api, Gateway, NO_PACING};
+use serde_json::json;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// Concurrent HTTP clients (requests in flight), over one keep-alive pool.
+const CLIENTS: usize = 64;
+/// Sessions the accept benchmark queues to; never linked, so their
+/// senders idle and only accepting is measured.
+const IDLE_SESSIONS: usize = 20;
+/// Linked sessions the end-to-end benchmark drains.
+const LINKED_SESSIONS: usize = 50;
+/// Contacts each session writes to.
+const CONTACTS_EACH: usize = 4;
+
+fn count(var: &str, default: usize) -> usize {
+    std::env::var(var)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Where session `s`'s message `n` goes: a few contacts per session.
+fn contact(s: usize, n: usize) -> String {
+    format!("1555030{:04}", s * CONTACTS_EACH + n % CONTACTS_EACH)
+}
+
+/// Sends messages `0..total` from [`CLIENTS`] tasks, message `n` to
+/// session `sessions[n % len]`; returns each request's latency.
+async fn send_all(api: &Api, sessions: &[String], total: usize, tag: &str) -> Vec<Duration> {
+    let next = Arc::new(AtomicUsize::new(0));
+    let clients = (0..CLIENTS).map(|_| {
+        let (api, next, sessions, tag) = (api.clone(), next.clone(), sessions.to_vec(), tag.to_string());
+        tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            loop {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                if n >= total {
+                    return latencies;
+                }
+                let s = n % sessions.len();
+                let path = format!("/api/v1/sessions/{}/messages", sessions[s]);
+                let body = json!({ "to": format!("+{}", contact(s, n / sessions.len())), "text": format!("{tag} {n}") });
+                let started = Instant::now();
+                let (status, answer) = api.call(reqwest::Method::POST, &path, Some(body)).await;
+                latencies.push(started.elapsed());
+                assert_eq!(status, 202, "{path}: {answer}");
+            }
+        })
+    });
+    let mut all = Vec::with_capacity(total);
+    for client in futures::future::join_all(clients).await {
+        all.extend(client.unwrap());
+    }
+    all
+}
+
+/// CPU seconds (user + system) process `pid` has used, from /proc; 0
+/// where there is none. Says whether a phase was CPU-bound or waiting.
+fn cpu_seconds(pid: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name, which may hold spaces: utime and
+    // stime are the 14th and 15th fields, in ticks of 1/100 s on Linux.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let ticks: f64 = rest
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|t| t.parse::<f64>().ok())
+        .sum();
+    ticks / 100.0
+}
+
+/// CPU used so far by the gateway and by this process (the HTTP clients
+/// and wasim); two readings tell how many cores a phase kept busy.
+struct CpuUse {
+    gateway: f64,
+    bench: f64,
+}
+
+impl CpuUse {
+    fn now(gw: &Gateway) -> CpuUse {
+        CpuUse {
+            gateway: cpu_seconds(&gw.pid().to_string()),
+            bench: cpu_seconds("self"),
+        }
+    }
+
+    fn since(&self, gw: &Gateway, wall: Duration) -> String {
+        let now = CpuUse::now(gw);
+        let wall = wall.as_secs_f64();
+        let (gateway, bench) = (now.gateway - self.gateway, now.bench - self.bench);
+        format!(
+            "CPU: gateway {gateway:.1} s ({:.2} cores), client + wasim {bench:.1} s ({:.2} cores)",
+            gateway / wall,
+            bench / wall
+        )
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
+/// Starts a gateway on a fresh database; returns it with its API.
+async fn fresh_gateway(sim: &wasim::Sim, dir: &std::path::Path) -> (Gateway, Api) {
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(CLIENTS)
+        .build()
+        .unwrap();
+    let mut gw = Gateway::start(dir, "bench", &sim.ws_url(), &NO_PACING);
+    gw.ready(&http).await;
+    let api = Api {
+        http,
+        base: gw.base.clone(),
+        sim: sim.admin_url(),
+    };
+    (gw, api)
+}
+
+async fn accept_bench(sim: &wasim::Sim, total: usize) {
+    let dir = tempfile::tempdir().unwrap();
+    let (gw, api) = fresh_gateway(sim, dir.path()).await;
+    let sessions: Vec<String> = (0..IDLE_SESSIONS).map(|i| format!("idle{i:02}")).collect();
+    for id in &sessions {
+        api.create_session(id).await;
+    }
+    // Opens every keep-alive connection and warms the caches first.
+    send_all(&api, &sessions, CLIENTS * 10, "warm-up").await;
+    let (started, cpu) = (Instant::now(), CpuUse::now(&gw));
+    let mut latencies = send_all(&api, &sessions, total, "accept").await;
+    let elapsed = started.elapsed().as_secs_f64();
+    let cpu = cpu.since(&gw, started.elapsed());
+    latencies.sort();
+    println!(
+        "accept: {total} text sends from {CLIENTS} clients to {IDLE_SESSIONS} unlinked sessions in \
+         {elapsed:.2} s = {:.0} accepted/s; latency p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        total as f64 / elapsed,
+        percentile(&latencies, 0.50),
+        percentile(&latencies, 0.99),
+        percentile(&latencies, 1.0),
+    );
+    println!("  {cpu}");
+    gw.stop();
+}
+
+fn main() {
+    let accepts = count("WAGATE_BENCH_ACCEPTS", 20_000);
+    let messages = count("WAGATE_BENCH_MESSAGES", 10_000);
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    println!(
+        "outbound benchmark on {cores} cores (load average {})",
+        load.trim()
+    );
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async move {
+        let sim = wasim::Sim::start().await.unwrap();
+        accept_bench(&sim, accepts).await;
+        delivery::delivery_bench(&sim, messages).await;
+    });
+}
