@@ -4,8 +4,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// the `/metrics` endpoint. Held in an `Arc`; no global registry, so every
 /// test server counts on its own.
 ///
-/// Who counts what: the API counts the outcome of each `send_text` it
-/// makes (sent or failed); the engine counts reconnect attempts.
+/// Who counts what: the engine's senders count messages WhatsApp acked
+/// and messages given up on; the engine counts reconnect attempts.
 #[derive(Debug, Default)]
 pub struct Metrics {
     messages_sent: AtomicU64,

@@ -1,4 +1,4 @@
-use crate::{CoreError, Recipient, SessionId, TenantId};
+use crate::{CoreError, SessionId, TenantId};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
@@ -59,14 +59,6 @@ pub trait SessionControl: Send + Sync {
     async fn logout(&self, key: &SessionKey) -> Result<(), CoreError>;
     /// Stops the session's task and forgets its WhatsApp state.
     async fn remove(&self, key: &SessionKey) -> Result<(), CoreError>;
-    /// Sends a text now; returns the WhatsApp message id.
-    /// `CoreError::Unavailable` when the session is not connected.
-    async fn send_text(
-        &self,
-        key: &SessionKey,
-        to: &Recipient,
-        text: &str,
-    ) -> Result<String, CoreError>;
 }
 
 /// One change to a session's recorded state.

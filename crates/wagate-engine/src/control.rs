@@ -3,7 +3,7 @@
 use crate::Engine;
 use async_trait::async_trait;
 use std::sync::Arc;
-use wagate_core::{CoreError, Recipient, SessionControl, SessionKey, SessionStatus};
+use wagate_core::{CoreError, SessionControl, SessionKey, SessionStatus};
 use whatsapp_rust::Client;
 use whatsapp_rust::pair_code::PairCodeOptions;
 
@@ -94,31 +94,6 @@ impl SessionControl for Engine {
             .await
             .map_err(|e| CoreError::Internal(e.to_string()))?;
         Ok(())
-    }
-
-    async fn send_text(
-        &self,
-        key: &SessionKey,
-        to: &Recipient,
-        text: &str,
-    ) -> Result<String, CoreError> {
-        let client = self
-            .client_of(key)
-            .filter(|c| c.is_logged_in())
-            .ok_or_else(|| unavailable(&format!("Session '{}' is not connected", key.session)))?;
-        let jid: whatsapp_rust::Jid = to
-            .to_jid()
-            .parse()
-            .map_err(|_| CoreError::validation("to", "is not a valid WhatsApp address"))?;
-        let message = waproto::whatsapp::Message {
-            conversation: Some(text.to_string()),
-            ..Default::default()
-        };
-        let sent = client
-            .send_message(jid, message)
-            .await
-            .map_err(|e| unavailable(&format!("WhatsApp did not take the message: {e}")))?;
-        Ok(sent.message_id)
     }
 }
 

@@ -93,8 +93,8 @@ impl Outbox {
         tokio::spawn(super::sender::run(engine.clone(), key.clone(), notify));
     }
 
-    /// A sender with nothing left leaves; it reports whether it may go
-    /// (false when work arrived while it was leaving).
+    /// A sender with nothing left leaves; work that arrives after this
+    /// starts a new one.
     pub(crate) fn leave(&self, key: &SessionKey, me: &Arc<Notify>) {
         let mut senders = self.senders();
         if senders.get(key).is_some_and(|n| Arc::ptr_eq(n, me)) {

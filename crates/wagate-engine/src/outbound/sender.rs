@@ -63,7 +63,9 @@ pub(crate) async fn run(engine: Weak<Engine>, key: SessionKey, wake: Arc<Notify>
             }
             return;
         }
-        // Settings may have changed while idle.
+        // The pacer only tracks first contacts while that cap is on;
+        // after a pause its counts are read again from the queue, so a
+        // cap switched on since then sees the day's real figures.
         if nap >= IDLE_POLL {
             pacer = None;
         }
