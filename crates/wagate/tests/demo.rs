@@ -197,8 +197,9 @@ async fn the_printed_commands_link_send_and_receive() {
     let (code, session) = run_printed(&status.to_string()).await;
     assert_eq!((code, &session["status"]), (200, &Value::from("connected")));
 
+    // Accepted into the queue; the inbox below shows it went out.
     let (code, sent) = run_printed(&send.to_string()).await;
-    assert_eq!(code, 200, "{sent}");
+    assert_eq!(code, 202, "{sent}");
     let id = sent["id"]
         .as_str()
         .expect("a WhatsApp message id")
