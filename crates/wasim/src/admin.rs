@@ -103,6 +103,10 @@ fn router(world: Arc<World>, max_admin_media: usize) -> Router {
             "/admin/contacts/{phone}/send",
             crate::admin_send::route(max_admin_media),
         )
+        .route(
+            "/admin/contacts/{phone}/send-many",
+            post(crate::admin_send::send_many),
+        )
         .route("/admin/contacts/{phone}/inbox", get(inbox))
         .route("/admin/contacts/{phone}/receipts", get(receipts))
         .route(

@@ -62,6 +62,17 @@ pub struct Companion {
     pub got_key_share: bool,
 }
 
+/// What a phone must know of a poll it received to vote on it.
+#[derive(Clone, Debug)]
+pub struct ReceivedPoll {
+    /// The poll's `messageContextInfo.messageSecret`: votes are encrypted
+    /// with a key derived from it.
+    pub secret: Vec<u8>,
+    pub options: Vec<String>,
+    /// How many options a vote may pick; 0 for any number.
+    pub selectable: u32,
+}
+
 /// A phone number: its simulated primary phone and its companions.
 pub struct Account {
     pub phone: String,
@@ -84,6 +95,8 @@ pub struct Account {
     pub inbox: Vec<serde_json::Value>,
     /// Receipts companions sent for the phone's messages.
     pub receipts: Vec<serde_json::Value>,
+    /// Polls the phone received, by (creator phone, message id).
+    pub polls: HashMap<(String, String), ReceivedPoll>,
     /// The key the phone shares so companions can sync app state.
     pub app_state_key: waproto::whatsapp::message::AppStateSyncKey,
 }
@@ -130,6 +143,7 @@ impl Account {
             next_device_id: 1,
             inbox: Vec::new(),
             receipts: Vec::new(),
+            polls: HashMap::new(),
             app_state_key: new_app_state_key(raw_id),
         }
     }
