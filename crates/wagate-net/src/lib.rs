@@ -11,11 +11,12 @@
 //! - [`guarded_client`] builds a `reqwest` client whose resolver drops
 //!   refused addresses (so the address dialled is the address checked) and
 //!   whose redirects are re-checked hop by hop;
-//! - [`fetch_capped`] downloads a body with a size cap and a deadline.
+//! - [`fetch_capped`] downloads a body with a size cap and a deadline;
+//! - [`webhook`] signs, delivers and schedules webhook messages.
 //!
-//! Callers that send requests themselves (webhooks) must run [`check_url`]
-//! on the URL first: `reqwest` does not resolve IP-literal hosts, so the
-//! guarded resolver never sees them.
+//! Callers that send requests themselves must run [`check_url`] on the URL
+//! first (as [`webhook::deliver`] does): `reqwest` does not resolve
+//! IP-literal hosts, so the guarded resolver never sees them.
 
 mod cidr;
 mod client;
@@ -25,6 +26,7 @@ mod policy;
 mod resolver;
 mod special;
 mod url_check;
+pub mod webhook;
 
 pub use client::{ClientOptions, RedirectRefused, Redirects, TooManyRedirects, guarded_client};
 pub use fetch::{FetchError, Fetched, fetch_capped};

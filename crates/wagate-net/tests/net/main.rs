@@ -1,8 +1,9 @@
 //! The guarded client against real local servers: what it refuses, what it
-//! follows, and how it stops.
+//! follows, how it stops, and what webhook deliveries record.
 
 mod addresses;
 mod limits;
 mod metadata;
 mod redirects;
 mod support;
+mod webhook;
