@@ -46,7 +46,8 @@ impl std::fmt::Debug for EngineConfig {
 pub struct Engine {
     /// Lets `&self` methods hand an owned engine to session tasks.
     me: std::sync::Weak<Engine>,
-    pool: sqlx::SqlitePool,
+    /// The process's database writer (and, through it, the pool).
+    committer: wagate_store::Committer,
     cipher: Arc<StateCipher>,
     records: Arc<dyn SessionRecords>,
     metrics: Arc<Metrics>,
@@ -58,7 +59,6 @@ pub struct Engine {
 
 impl Engine {
     pub fn new(
-        pool: sqlx::SqlitePool,
         cipher: Arc<StateCipher>,
         records: Arc<dyn SessionRecords>,
         metrics: Arc<Metrics>,
@@ -68,7 +68,7 @@ impl Engine {
         let _ = outbox.metrics.set(metrics.clone());
         Arc::new_cyclic(|me| Engine {
             me: me.clone(),
-            pool,
+            committer: outbox.queue.committer().clone(),
             cipher,
             writer: state_writer::StateWriter::start(records.clone()),
             records,
@@ -144,7 +144,7 @@ impl Engine {
 
     fn backend(&self, key: &SessionKey) -> wagate_store::WaStateBackend {
         wagate_store::WaStateBackend::new(
-            self.pool.clone(),
+            self.committer.clone(),
             self.cipher.clone(),
             key.tenant,
             key.session.clone(),

@@ -1,8 +1,10 @@
 pub mod blobs;
+pub mod commit;
 pub mod domain;
 pub mod outbound;
 
 pub use blobs::BlobStore;
+pub use commit::Committer;
 pub use domain::Store;
 pub use outbound::{Outbound, OutboundRecord};
 pub mod cipher;

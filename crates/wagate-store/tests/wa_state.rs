@@ -12,7 +12,7 @@ use wacore::appstate::processor::AppStateMutationMAC;
 use wacore::store::Device;
 use wacore::store::traits::*;
 use wagate_core::{SessionId, TenantId};
-use wagate_store::{StateCipher, WaStateBackend};
+use wagate_store::{Committer, StateCipher, WaStateBackend};
 
 struct TestDb {
     pool: SqlitePool,
@@ -39,7 +39,12 @@ fn session(id: &str) -> SessionId {
 }
 
 fn backend(pool: &SqlitePool, cipher: &Arc<StateCipher>, tenant: i64, id: &str) -> WaStateBackend {
-    WaStateBackend::new(pool.clone(), cipher.clone(), TenantId(tenant), session(id))
+    WaStateBackend::new(
+        Committer::start(pool.clone()),
+        cipher.clone(),
+        TenantId(tenant),
+        session(id),
+    )
 }
 
 const PEER: &str = "15550001111@s.whatsapp.net";

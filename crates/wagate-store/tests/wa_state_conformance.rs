@@ -17,7 +17,7 @@ use wacore::store::traits::{
 };
 use wacore::store::{Device, InMemoryBackend};
 use wagate_core::{SessionId, TenantId};
-use wagate_store::{StateCipher, WaStateBackend};
+use wagate_store::{Committer, StateCipher, WaStateBackend};
 
 /// Runs `script` against a fresh SQLite-backed backend and a fresh
 /// in-memory one, asserting every step gives the same result.
@@ -27,7 +27,7 @@ async fn conform(script: Vec<Op>) {
     let pool = wagate_store::sqlite::open_sqlite(&url).await.unwrap();
     let (cipher, _) = StateCipher::generate();
     let ours = WaStateBackend::new(
-        pool,
+        Committer::start(pool),
         Arc::new(cipher),
         TenantId(7),
         SessionId::parse("conformance").unwrap(),

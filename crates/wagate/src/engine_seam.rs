@@ -43,7 +43,6 @@ pub async fn build_engine_with(
         settings,
     );
     let engine = Engine::new(
-        ctx.store.pool().clone(),
         Arc::new(ctx.cipher.clone()),
         Arc::new(ctx.store.clone()),
         ctx.metrics.clone(),

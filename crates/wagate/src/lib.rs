@@ -99,7 +99,7 @@ where
     }
     let master_key = bootstrap::master_key(&config)?;
     let metrics = Arc::new(Metrics::default());
-    let queue = wagate_store::Outbound::new(store.pool().clone());
+    let queue = wagate_store::Outbound::new(wagate_store::Committer::start(store.pool().clone()));
     let enqueuer = wagate_store::outbound::Enqueuer::start(queue.clone()).await?;
     let blobs =
         wagate_store::BlobStore::open(config.data_dir.join("media")).with_context(|| {

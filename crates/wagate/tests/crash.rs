@@ -220,7 +220,7 @@ async fn stored_statuses(dir: &Path) -> BTreeMap<String, usize> {
     let pool = wagate_store::sqlite::open_sqlite(&url).await.unwrap();
     let store = wagate_store::Store::new(pool.clone());
     let tenant = store.default_tenant().await.unwrap().id;
-    let queue = wagate_store::Outbound::new(pool.clone());
+    let queue = wagate_store::Outbound::new(wagate_store::Committer::start(pool.clone()));
     let mut counts = BTreeMap::new();
     for i in 0..SESSIONS {
         let key = SessionKey {

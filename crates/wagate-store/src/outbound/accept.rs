@@ -4,10 +4,10 @@
 //! whatever requests have gathered, writes them in one transaction and
 //! answers each once it is committed.
 
-use super::{Outbound, internal, now_ms};
+use super::{Outbound, commit_failed, internal, now_ms};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use sqlx::{Sqlite, Transaction};
+use sqlx::SqliteConnection;
 use std::sync::{Arc, OnceLock};
 use tokio::sync::{mpsc, oneshot};
 use wagate_core::outbound::{MessageId, OutboundBody};
@@ -115,24 +115,25 @@ async fn write_loop(
                 Err(_) => break,
             }
         }
-        let start_seq = seq;
-        match write_batch(&queue, &batch, &mut seq).await {
-            Ok(outcomes) => {
+        let (accepts, replies): (Vec<Accept>, Vec<Reply>) = batch.into_iter().unzip();
+        let accepts = Arc::new(accepts);
+        match write_batch(&queue, accepts.clone(), seq).await {
+            Ok((outcomes, last_seq)) => {
+                seq = last_seq;
                 if let Some(wake) = waker.get() {
-                    for ((accept, _), outcome) in batch.iter().zip(&outcomes) {
+                    for (accept, outcome) in accepts.iter().zip(&outcomes) {
                         if *outcome == AcceptOutcome::Accepted && !accept.messages.is_empty() {
                             wake(&accept.key);
                         }
                     }
                 }
-                for ((_, reply), outcome) in batch.into_iter().zip(outcomes) {
+                for (reply, outcome) in replies.into_iter().zip(outcomes) {
                     let _ = reply.send(Ok(outcome));
                 }
             }
             Err(e) => {
-                seq = start_seq;
-                tracing::error!(requests = batch.len(), "cannot queue messages: {e}");
-                for (_, reply) in batch {
+                tracing::error!(requests = replies.len(), "cannot queue messages: {e}");
+                for reply in replies {
                     let _ = reply.send(Err(e.clone()));
                 }
             }
@@ -140,38 +141,46 @@ async fn write_loop(
     }
 }
 
+/// Writes the requests after `seq` in one job of the group commit;
+/// returns each one's outcome and the last `seq` used.
 async fn write_batch(
     queue: &Outbound,
-    batch: &[(Accept, Reply)],
-    seq: &mut i64,
-) -> Result<Vec<AcceptOutcome>, CoreError> {
+    accepts: Arc<Vec<Accept>>,
+    mut seq: i64,
+) -> Result<(Vec<AcceptOutcome>, i64), CoreError> {
     let now = now_ms();
-    let mut tx = queue.pool().begin().await.map_err(internal)?;
-    let mut outcomes = Vec::with_capacity(batch.len());
-    for (accept, _) in batch {
-        if let Some(idem) = &accept.idempotency
-            && let Some(earlier) = claim_key(&mut tx, accept, idem, now).await?
-        {
-            outcomes.push(earlier);
-            continue;
-        }
-        for m in &accept.messages {
-            *seq += 1;
-            insert_message(&mut tx, &accept.key, m, *seq, now).await?;
-        }
-        outcomes.push(AcceptOutcome::Accepted);
-    }
-    tx.commit().await.map_err(internal)?;
-    Ok(outcomes)
+    queue
+        .committer()
+        .run(move |tx| {
+            Box::pin(async move {
+                let mut outcomes = Vec::with_capacity(accepts.len());
+                for accept in accepts.iter() {
+                    if let Some(idem) = &accept.idempotency
+                        && let Some(earlier) = claim_key(tx, accept, idem, now).await?
+                    {
+                        outcomes.push(earlier);
+                        continue;
+                    }
+                    for m in &accept.messages {
+                        seq += 1;
+                        insert_message(tx, &accept.key, m, seq, now).await?;
+                    }
+                    outcomes.push(AcceptOutcome::Accepted);
+                }
+                Ok((outcomes, seq))
+            })
+        })
+        .await
+        .map_err(commit_failed)
 }
 
 /// Records the key, or returns what an earlier request with it got.
 async fn claim_key(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut SqliteConnection,
     accept: &Accept,
     idem: &IdempotencyKey,
     now: i64,
-) -> Result<Option<AcceptOutcome>, CoreError> {
+) -> Result<Option<AcceptOutcome>, sqlx::Error> {
     let inserted = sqlx::query(
         "INSERT INTO idempotency_keys (tenant_id, idem_key, request_hash, status_code, response, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
@@ -182,9 +191,9 @@ async fn claim_key(
     .bind(i64::from(accept.response_status))
     .bind(accept.response.to_string())
     .bind(now)
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await
-    .map_err(internal)?;
+    ?;
     if inserted.rows_affected() == 1 {
         return Ok(None);
     }
@@ -194,9 +203,9 @@ async fn claim_key(
     )
     .bind(accept.key.tenant.0)
     .bind(&idem.key)
-    .fetch_one(&mut **tx)
+    .fetch_one(&mut *tx)
     .await
-    .map_err(internal)?;
+    ?;
     if hash != idem.request_hash {
         return Ok(Some(AcceptOutcome::KeyReused));
     }
@@ -207,14 +216,14 @@ async fn claim_key(
 }
 
 async fn insert_message(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut SqliteConnection,
     key: &SessionKey,
     m: &NewOutbound,
     seq: i64,
     now: i64,
-) -> Result<(), CoreError> {
+) -> Result<(), sqlx::Error> {
     let send_at = m.send_at.map(|t| t.timestamp_millis());
-    let body = serde_json::to_string(&m.body).map_err(|e| CoreError::Internal(e.to_string()))?;
+    let body = serde_json::to_string(&m.body).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
     sqlx::query(
         "INSERT INTO outbound_messages (id, seq, tenant_id, session_id, recipient, kind, body, \
          send_at, not_before, batch_id, created_at, updated_at) \
@@ -231,8 +240,8 @@ async fn insert_message(
     .bind(send_at.unwrap_or(now).max(now))
     .bind(&m.batch_id)
     .bind(now)
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await
-    .map_err(internal)?;
+    ?;
     Ok(())
 }

@@ -6,7 +6,7 @@
 //! transaction, so two claimers never take the same row; PostgreSQL's
 //! form adds `FOR UPDATE SKIP LOCKED` to the inner select.
 
-use super::{Outbound, internal, now_ms};
+use super::{Outbound, commit_failed, internal, now_ms};
 use sqlx::Row;
 use std::time::Duration;
 use wagate_core::outbound::{MessageId, OutboundBody};
@@ -53,16 +53,25 @@ impl Outbound {
         visibility: Duration,
     ) -> Result<Vec<Claimed>, CoreError> {
         let now = now_ms();
-        let rows = sqlx::query(CLAIM)
-            .bind(key.tenant.0)
-            .bind(key.session.as_str())
-            .bind(claimer)
-            .bind(now + visibility.as_millis() as i64)
-            .bind(now)
-            .bind(i64::from(limit))
-            .fetch_all(self.pool())
+        let (tenant, session, claimer) = (key.tenant.0, key.session.to_string(), claimer.to_string());
+        let until = now + visibility.as_millis() as i64;
+        let rows = self
+            .committer()
+            .run(move |conn| {
+                Box::pin(async move {
+                    sqlx::query(CLAIM)
+                        .bind(tenant)
+                        .bind(session)
+                        .bind(claimer)
+                        .bind(until)
+                        .bind(now)
+                        .bind(i64::from(limit))
+                        .fetch_all(conn)
+                        .await
+                })
+            })
             .await
-            .map_err(internal)?;
+            .map_err(commit_failed)?;
         let mut claimed = Vec::with_capacity(rows.len());
         for row in rows {
             let id: String = row.try_get("id").map_err(internal)?;

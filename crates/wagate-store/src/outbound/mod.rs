@@ -15,15 +15,17 @@ pub use queries::{ListFilter, OutboundPage};
 
 use chrono::{DateTime, TimeZone, Utc};
 use sqlx::Row;
+use crate::commit::{CommitError, Committer};
 use sqlx::SqlitePool;
 use sqlx::sqlite::SqliteRow;
 use wagate_core::outbound::{MessageId, OutboundBody, OutboundStatus};
 use wagate_core::{CoreError, SessionId, SessionKey, TenantId};
 
-/// The queue over the shared pool. Cheap to clone.
+/// The queue over the shared pool; hot writes go through the process's
+/// [`Committer`]. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Outbound {
-    pool: SqlitePool,
+    committer: Committer,
 }
 
 /// One queued (or finished) message as stored.
@@ -109,12 +111,23 @@ fn internal(err: sqlx::Error) -> CoreError {
     CoreError::Internal(format!("database: {err}"))
 }
 
+fn commit_failed(err: CommitError) -> CoreError {
+    match err {
+        CommitError::Closed => CoreError::Unavailable("the database writer has stopped".into()),
+        e => CoreError::Internal(format!("database: {e}")),
+    }
+}
+
 impl Outbound {
-    pub fn new(pool: SqlitePool) -> Self {
-        Outbound { pool }
+    pub fn new(committer: Committer) -> Self {
+        Outbound { committer }
     }
 
     pub fn pool(&self) -> &SqlitePool {
-        &self.pool
+        self.committer.pool()
+    }
+
+    pub fn committer(&self) -> &Committer {
+        &self.committer
     }
 }

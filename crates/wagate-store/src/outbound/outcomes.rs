@@ -2,8 +2,9 @@
 //! written in batches by one task: at two thousand messages a second a
 //! commit per outcome would be the bottleneck.
 
-use super::{Outbound, internal};
-use sqlx::{Sqlite, Transaction};
+use super::{Outbound, commit_failed};
+use sqlx::SqliteConnection;
+use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 use wagate_core::outbound::{MessageId, OutboundStatus};
 use wagate_core::{CoreError, SessionKey};
@@ -93,6 +94,7 @@ async fn write_loop(queue: Outbound, mut rx: mpsc::UnboundedReceiver<Write>) {
             }
         }
         if !batch.is_empty() {
+            let batch = Arc::new(batch);
             // A failed batch is retried once: losing a `sent` would only
             // cost a deduplicated resend, but losing a receipt is final.
             let mut result = write_batch(&queue, &batch).await;
@@ -109,13 +111,21 @@ async fn write_loop(queue: Outbound, mut rx: mpsc::UnboundedReceiver<Write>) {
     }
 }
 
-async fn write_batch(queue: &Outbound, batch: &[Outcome]) -> Result<(), CoreError> {
+async fn write_batch(queue: &Outbound, batch: &Arc<Vec<Outcome>>) -> Result<(), CoreError> {
     let now = super::now_ms();
-    let mut tx = queue.pool().begin().await.map_err(internal)?;
-    for outcome in batch {
-        apply(&mut tx, outcome, now).await.map_err(internal)?;
-    }
-    tx.commit().await.map_err(internal)
+    let batch = batch.clone();
+    queue
+        .committer()
+        .run(move |conn| {
+            Box::pin(async move {
+                for outcome in batch.iter() {
+                    apply(conn, outcome, now).await?;
+                }
+                Ok(())
+            })
+        })
+        .await
+        .map_err(commit_failed)
 }
 
 /// The statuses a receipt of `status` may raise.
@@ -129,7 +139,7 @@ fn lower_than(status: OutboundStatus) -> &'static str {
 }
 
 async fn apply(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut SqliteConnection,
     outcome: &Outcome,
     now: i64,
 ) -> Result<(), sqlx::Error> {
@@ -150,7 +160,7 @@ async fn apply(
             .bind(id.as_str())
             .bind(at_ms)
             .bind(now)
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
             sqlx::query(
                 "INSERT INTO session_contacts (tenant_id, session_id, recipient, first_sent_at) \
@@ -160,7 +170,7 @@ async fn apply(
             .bind(key.session.as_str())
             .bind(recipient)
             .bind(at_ms)
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
         }
         Outcome::Retry {
@@ -181,7 +191,7 @@ async fn apply(
             .bind(reason)
             .bind(*counts)
             .bind(now)
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
         }
         Outcome::Failed { id, reason } => {
@@ -193,7 +203,7 @@ async fn apply(
             .bind(id.as_str())
             .bind(reason)
             .bind(now)
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
         }
         Outcome::Receipt {
@@ -224,7 +234,7 @@ async fn apply(
                 .bind(at_ms)
                 .bind(status.as_str())
                 .bind(now)
-                .execute(&mut **tx)
+                .execute(&mut *tx)
                 .await?;
         }
     }

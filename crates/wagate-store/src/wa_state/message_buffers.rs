@@ -22,20 +22,15 @@ impl WaStateBackend {
         // cutoffs from that clock (which can be swapped with
         // `wacore::time::set_time_provider`), so both must agree.
         let now = wacore::time::now_secs();
-        self.scoped(
+        self.write_rows(
             "INSERT INTO wa_sent_message (tenant_id, session_id, chat_jid, message_id, payload, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6) \
              ON CONFLICT (tenant_id, session_id, chat_jid, message_id) \
-             DO UPDATE SET payload = excluded.payload, created_at = excluded.created_at",
+             DO UPDATE SET payload = excluded.payload, created_at = excluded.created_at"
+                .to_string(),
+            vec![vec![chat_jid.into(), message_id.into(), sealed.into(), now.into()]],
         )
-        .bind(chat_jid)
-        .bind(message_id)
-        .bind(sealed)
-        .bind(now)
-        .execute(&self.pool)
         .await
-        .map_err(db_err)?;
-        Ok(())
     }
 
     /// Atomic take: the row is deleted by the same statement that returns
@@ -87,27 +82,30 @@ impl WaStateBackend {
             return Ok(());
         }
         let now = wacore::time::now_secs();
-        let mut tx = self.begin().await?;
-        for row in rows {
-            let key = Self::pending_aad_key(row.chat, row.sender, row.id);
-            let sealed = self.seal(kind::PENDING_INBOUND, &key, row.message);
-            self.scoped(
-                "INSERT INTO wa_pending_inbound \
-                   (tenant_id, session_id, chat_jid, sender_jid, stanza_id, message, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) \
-                 ON CONFLICT (tenant_id, session_id, chat_jid, sender_jid, stanza_id) \
-                 DO UPDATE SET message = excluded.message, created_at = excluded.created_at",
-            )
-            .bind(row.chat)
-            .bind(row.sender)
-            .bind(row.id)
-            .bind(sealed)
-            .bind(now)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        }
-        tx.commit().await.map_err(db_err)
+        let rows = rows
+            .iter()
+            .map(|row| {
+                let key = Self::pending_aad_key(row.chat, row.sender, row.id);
+                let sealed = self.seal(kind::PENDING_INBOUND, &key, row.message);
+                vec![
+                    row.chat.into(),
+                    row.sender.into(),
+                    row.id.into(),
+                    sealed.into(),
+                    now.into(),
+                ]
+            })
+            .collect();
+        self.write_rows(
+            "INSERT INTO wa_pending_inbound \
+               (tenant_id, session_id, chat_jid, sender_jid, stanza_id, message, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) \
+             ON CONFLICT (tenant_id, session_id, chat_jid, sender_jid, stanza_id) \
+             DO UPDATE SET message = excluded.message, created_at = excluded.created_at"
+                .to_string(),
+            rows,
+        )
+        .await
     }
 
     pub(super) async fn pending_inbound_get(
@@ -146,20 +144,17 @@ impl WaStateBackend {
         if keys.is_empty() {
             return Ok(());
         }
-        let mut tx = self.begin().await?;
-        for key in keys {
-            self.scoped(
-                "DELETE FROM wa_pending_inbound WHERE tenant_id = $1 AND session_id = $2 \
-                   AND chat_jid = $3 AND sender_jid = $4 AND stanza_id = $5",
-            )
-            .bind(key.chat)
-            .bind(key.sender)
-            .bind(key.id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        }
-        tx.commit().await.map_err(db_err)
+        let rows = keys
+            .iter()
+            .map(|key| vec![key.chat.into(), key.sender.into(), key.id.into()])
+            .collect();
+        self.write_rows(
+            "DELETE FROM wa_pending_inbound WHERE tenant_id = $1 AND session_id = $2 \
+               AND chat_jid = $3 AND sender_jid = $4 AND stanza_id = $5"
+                .to_string(),
+            rows,
+        )
+        .await
     }
 
     pub(super) async fn pending_inbound_delete_expired(&self, cutoff: i64) -> Result<u32> {

@@ -20,6 +20,7 @@ mod signal;
 mod tc_tokens;
 
 use crate::cipher::StateCipher;
+use crate::commit::{CommitError, Committer};
 use sqlx::sqlite::{Sqlite, SqliteArguments};
 use sqlx::{SqlitePool, Transaction};
 use std::sync::Arc;
@@ -81,6 +82,7 @@ const IN_CHUNK: usize = 500;
 #[derive(Debug, Clone)]
 pub struct WaStateBackend {
     pool: SqlitePool,
+    committer: Committer,
     cipher: Arc<StateCipher>,
     tenant: TenantId,
     session: SessionId,
@@ -118,16 +120,18 @@ impl WaStateBackend {
 }
 
 impl WaStateBackend {
-    /// A backend for `session` of `tenant` over the shared `pool` (already
-    /// migrated, see [`crate::sqlite::open_sqlite`]).
+    /// A backend for `session` of `tenant` over the shared pool of
+    /// `committer` (already migrated, see [`crate::sqlite::open_sqlite`]).
+    /// Writes on the client's hot paths go through the committer.
     pub fn new(
-        pool: SqlitePool,
+        committer: Committer,
         cipher: Arc<StateCipher>,
         tenant: TenantId,
         session: SessionId,
     ) -> Self {
         Self {
-            pool,
+            pool: committer.pool().clone(),
+            committer,
             cipher,
             tenant,
             session,
@@ -205,6 +209,36 @@ impl WaStateBackend {
         begin_write(&self.pool).await
     }
 
+    /// Runs the scoped statement `sql` once per row of further arguments
+    /// (`$3` on), all in the next group commit of the [`Committer`]. For
+    /// writes the client makes per message: they share one fsync with
+    /// every other writer of the process.
+    async fn write_rows(&self, sql: String, rows: Vec<Vec<Arg>>) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let (tenant, session) = (self.tenant.0, self.session.to_string());
+        self.committer
+            .run(move |conn| {
+                Box::pin(async move {
+                    for row in rows {
+                        let mut q = sqlx::query(&sql).bind(tenant).bind(session.as_str());
+                        for arg in row {
+                            q = match arg {
+                                Arg::Text(t) => q.bind(t),
+                                Arg::Blob(b) => q.bind(b),
+                                Arg::Int(i) => q.bind(i),
+                            };
+                        }
+                        q.execute(&mut *conn).await?;
+                    }
+                    Ok(())
+                })
+            })
+            .await
+            .map_err(commit_err)
+    }
+
     /// Runs a scoped statement that needs no result.
     async fn exec(&self, sql: &str, args: &[&str]) -> Result<()> {
         let mut q = self.scoped(sql);
@@ -269,6 +303,40 @@ impl WaStateBackend {
 /// (up to the busy timeout) like any single statement.
 async fn begin_write(pool: &SqlitePool) -> Result<Transaction<'static, Sqlite>> {
     pool.begin_with("BEGIN IMMEDIATE").await.map_err(db_err)
+}
+
+/// One bound value of a [`WaStateBackend::write_rows`] row.
+enum Arg {
+    Text(String),
+    Blob(Vec<u8>),
+    Int(i64),
+}
+
+impl From<&str> for Arg {
+    fn from(t: &str) -> Arg {
+        Arg::Text(t.to_string())
+    }
+}
+
+impl From<Vec<u8>> for Arg {
+    fn from(b: Vec<u8>) -> Arg {
+        Arg::Blob(b)
+    }
+}
+
+impl From<i64> for Arg {
+    fn from(i: i64) -> Arg {
+        Arg::Int(i)
+    }
+}
+
+/// Maps a group-commit failure to wacore's store error.
+fn commit_err(e: CommitError) -> StoreError {
+    match e {
+        CommitError::Closed => StoreError::Connection(Box::new(e)),
+        CommitError::Commit(_) => StoreError::Connection(Box::new(e)),
+        CommitError::Job(_) => StoreError::Database(Box::new(e)),
+    }
 }
 
 /// Maps a driver error to wacore's store error, keeping it as the source.

@@ -21,15 +21,26 @@ impl MsgSecretStore for WaStateBackend {
         if entries.is_empty() {
             return Ok(0);
         }
-        let mut tx = self.begin().await?;
-        for e in &entries {
-            let sealed = self.seal(
-                kind::MSG_SECRET,
-                &row_key(&e.chat, &e.sender, &e.msg_id),
-                &e.secret,
-            );
-            self.scoped(
-                "INSERT INTO wa_msg_secret \
+        let rows = entries
+            .iter()
+            .map(|e| {
+                let sealed = self.seal(
+                    kind::MSG_SECRET,
+                    &row_key(&e.chat, &e.sender, &e.msg_id),
+                    &e.secret,
+                );
+                vec![
+                    e.chat.as_ref().into(),
+                    e.sender.as_ref().into(),
+                    e.msg_id.as_ref().into(),
+                    sealed.into(),
+                    e.expires_at.into(),
+                    e.message_ts.into(),
+                ]
+            })
+            .collect();
+        self.write_rows(
+            "INSERT INTO wa_msg_secret \
                    (tenant_id, session_id, chat_jid, sender_jid, message_id, secret, expires_at, message_ts) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
                  ON CONFLICT (tenant_id, session_id, chat_jid, sender_jid, message_id) DO UPDATE SET \
@@ -40,19 +51,11 @@ impl MsgSecretStore for WaStateBackend {
                      ELSE wa_msg_secret.expires_at END, \
                    message_ts = CASE \
                      WHEN excluded.message_ts > wa_msg_secret.message_ts THEN excluded.message_ts \
-                     ELSE wa_msg_secret.message_ts END",
-            )
-            .bind(e.chat.as_ref())
-            .bind(e.sender.as_ref())
-            .bind(e.msg_id.as_ref())
-            .bind(sealed)
-            .bind(e.expires_at)
-            .bind(e.message_ts)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        }
-        tx.commit().await.map_err(db_err)?;
+                     ELSE wa_msg_secret.message_ts END"
+            .to_string(),
+            rows,
+        )
+        .await?;
         Ok(entries.len())
     }
 

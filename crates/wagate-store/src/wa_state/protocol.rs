@@ -135,18 +135,14 @@ impl ProtocolStore for WaStateBackend {
             &[address.as_bytes(), message_id.as_bytes()],
             base_key,
         );
-        self.scoped(
+        self.write_rows(
             "INSERT INTO wa_base_key (tenant_id, session_id, address, message_id, base_key) \
              VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (tenant_id, session_id, address, message_id) DO UPDATE SET base_key = excluded.base_key",
+             ON CONFLICT (tenant_id, session_id, address, message_id) DO UPDATE SET base_key = excluded.base_key"
+                .to_string(),
+            vec![vec![address.into(), message_id.into(), sealed.into()]],
         )
-        .bind(address)
-        .bind(message_id)
-        .bind(sealed)
-        .execute(&self.pool)
         .await
-        .map_err(db_err)?;
-        Ok(())
     }
 
     async fn has_same_base_key(

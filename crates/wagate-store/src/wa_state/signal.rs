@@ -58,20 +58,14 @@ impl WaStateBackend {
             table = t.table,
             col = t.column
         );
-        if rows.is_empty() {
-            return Ok(());
-        }
-        let mut tx = self.begin().await?;
-        for &(address, value) in rows {
-            let sealed = self.seal(t.kind, &[address.as_bytes()], value);
-            self.scoped(&sql)
-                .bind(address)
-                .bind(sealed)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
-        }
-        tx.commit().await.map_err(db_err)
+        let rows = rows
+            .iter()
+            .map(|&(address, value)| {
+                let sealed = self.seal(t.kind, &[address.as_bytes()], value);
+                vec![address.into(), sealed.into()]
+            })
+            .collect();
+        self.write_rows(sql, rows).await
     }
 
     async fn address_delete(&self, t: AddressTable, address: &str) -> Result<()> {

@@ -1,0 +1,100 @@
+//! The group committer: jobs share transactions, each answers only after
+//! its commit, and one job's failure undoes only that job.
+
+use wagate_store::Committer;
+use wagate_store::commit::CommitError;
+
+async fn committer() -> (Committer, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("wagate.db").display());
+    let pool = wagate_store::sqlite::open_sqlite(&url).await.unwrap();
+    sqlx::query("CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER NOT NULL)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    (Committer::start(pool), dir)
+}
+
+async fn insert(c: &Committer, k: &str, v: i64) -> Result<u64, CommitError> {
+    let k = k.to_string();
+    c.run(move |conn| {
+        Box::pin(async move {
+            let done = sqlx::query("INSERT INTO t (k, v) VALUES ($1, $2)")
+                .bind(k)
+                .bind(v)
+                .execute(conn)
+                .await?;
+            Ok(done.rows_affected())
+        })
+    })
+    .await
+}
+
+async fn count(c: &Committer) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM t")
+        .fetch_one(c.pool())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn concurrent_jobs_are_all_committed_and_answered() {
+    let (c, _dir) = committer().await;
+    let jobs = (0..500).map(|i| {
+        let c = c.clone();
+        async move { insert(&c, &format!("k{i}"), i).await }
+    });
+    let results = futures::future::join_all(jobs).await;
+    assert!(results.iter().all(|r| matches!(r, Ok(1))));
+    // Answered only after commit: another connection sees every row.
+    assert_eq!(count(&c).await, 500);
+}
+
+#[tokio::test]
+async fn a_failing_job_undoes_only_its_own_writes() {
+    let (c, _dir) = committer().await;
+    insert(&c, "taken", 1).await.unwrap();
+    // A job that writes a row and then fails: neither write may stay.
+    let failing = {
+        let c = c.clone();
+        async move {
+            c.run(|conn| {
+                Box::pin(async move {
+                    sqlx::query("INSERT INTO t (k, v) VALUES ('half', 2)")
+                        .execute(&mut *conn)
+                        .await?;
+                    sqlx::query("INSERT INTO t (k, v) VALUES ('taken', 3)")
+                        .execute(&mut *conn)
+                        .await?;
+                    Ok(())
+                })
+            })
+            .await
+        }
+    };
+    let (failed, ok_a, ok_b) = tokio::join!(failing, insert(&c, "a", 4), insert(&c, "b", 5));
+    assert!(matches!(failed, Err(CommitError::Job(_))), "{failed:?}");
+    assert!(ok_a.is_ok() && ok_b.is_ok());
+    let keys: Vec<String> = sqlx::query_scalar("SELECT k FROM t ORDER BY k")
+        .fetch_all(c.pool())
+        .await
+        .unwrap();
+    assert_eq!(keys, ["a", "b", "taken"]);
+}
+
+#[tokio::test]
+async fn a_job_returns_what_it_read_inside_the_transaction() {
+    let (c, _dir) = committer().await;
+    insert(&c, "x", 41).await.unwrap();
+    let v: i64 = c
+        .run(|conn| {
+            Box::pin(async move {
+                sqlx::query_scalar("UPDATE t SET v = v + 1 WHERE k = 'x' RETURNING v")
+                    .fetch_one(conn)
+                    .await
+            })
+        })
+        .await
+        .unwrap();
+    assert_eq!(v, 42);
+}
