@@ -46,8 +46,10 @@ impl CommitError {
 }
 
 type Output = Box<dyn Any + Send>;
-type Work =
-    Box<dyn for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Result<Output, sqlx::Error>> + Send>;
+type Work = Box<
+    dyn for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Result<Output, sqlx::Error>>
+        + Send,
+>;
 
 struct Job {
     work: Work,
@@ -97,7 +99,9 @@ impl Committer {
             .send(Job { work, done })
             .map_err(|_| CommitError::Closed)?;
         let out = answer.await.map_err(|_| CommitError::Closed)??;
-        Ok(*out.downcast::<T>().expect("a job answers with its own type"))
+        Ok(*out
+            .downcast::<T>()
+            .expect("a job answers with its own type"))
     }
 }
 

@@ -1,11 +1,13 @@
 pub mod blobs;
 pub mod commit;
 pub mod domain;
+pub mod events;
 pub mod outbound;
 
 pub use blobs::BlobStore;
 pub use commit::Committer;
 pub use domain::Store;
+pub use events::Events;
 pub use outbound::{Outbound, OutboundRecord};
 pub mod cipher;
 pub mod sqlite;

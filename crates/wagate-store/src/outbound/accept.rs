@@ -204,8 +204,7 @@ async fn claim_key(
     .bind(accept.key.tenant.0)
     .bind(&idem.key)
     .fetch_one(&mut *tx)
-    .await
-    ?;
+    .await?;
     if hash != idem.request_hash {
         return Ok(Some(AcceptOutcome::KeyReused));
     }
@@ -241,7 +240,6 @@ async fn insert_message(
     .bind(&m.batch_id)
     .bind(now)
     .execute(&mut *tx)
-    .await
-    ?;
+    .await?;
     Ok(())
 }

@@ -53,7 +53,8 @@ impl Outbound {
         visibility: Duration,
     ) -> Result<Vec<Claimed>, CoreError> {
         let now = now_ms();
-        let (tenant, session, claimer) = (key.tenant.0, key.session.to_string(), claimer.to_string());
+        let (tenant, session, claimer) =
+            (key.tenant.0, key.session.to_string(), claimer.to_string());
         let until = now + visibility.as_millis() as i64;
         let rows = self
             .committer()

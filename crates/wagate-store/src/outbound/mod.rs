@@ -13,9 +13,9 @@ pub use claim::Claimed;
 pub use outcomes::{Outcome, OutcomeWriter};
 pub use queries::{ListFilter, OutboundPage};
 
+use crate::commit::{CommitError, Committer};
 use chrono::{DateTime, TimeZone, Utc};
 use sqlx::Row;
-use crate::commit::{CommitError, Committer};
 use sqlx::SqlitePool;
 use sqlx::sqlite::SqliteRow;
 use wagate_core::outbound::{MessageId, OutboundBody, OutboundStatus};
@@ -107,11 +107,11 @@ fn record_from_row(row: &SqliteRow) -> Result<OutboundRecord, sqlx::Error> {
     })
 }
 
-fn internal(err: sqlx::Error) -> CoreError {
+pub(crate) fn internal(err: sqlx::Error) -> CoreError {
     CoreError::Internal(format!("database: {err}"))
 }
 
-fn commit_failed(err: CommitError) -> CoreError {
+pub(crate) fn commit_failed(err: CommitError) -> CoreError {
     match err {
         CommitError::Closed => CoreError::Unavailable("the database writer has stopped".into()),
         e => CoreError::Internal(format!("database: {e}")),

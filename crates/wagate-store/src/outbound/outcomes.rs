@@ -138,11 +138,7 @@ fn lower_than(status: OutboundStatus) -> &'static str {
     }
 }
 
-async fn apply(
-    tx: &mut SqliteConnection,
-    outcome: &Outcome,
-    now: i64,
-) -> Result<(), sqlx::Error> {
+async fn apply(tx: &mut SqliteConnection, outcome: &Outcome, now: i64) -> Result<(), sqlx::Error> {
     match outcome {
         Outcome::Sent {
             key,

@@ -1,0 +1,269 @@
+//! The durable event outbox. An event is written — with one delivery row
+//! per matching webhook endpoint — in a single group-commit job, before
+//! anyone is told about it; the dispatcher and the live streams read the
+//! rows, never an in-memory queue.
+
+mod deliveries;
+mod endpoints;
+
+pub use deliveries::{Attempt, AttemptRecord, ClaimedDelivery, DeliveryRecord, DeliveryState};
+pub use endpoints::{Endpoint, EndpointPatch, NewEndpoint};
+
+use crate::cipher::StateCipher;
+use crate::commit::Committer;
+use crate::outbound::{commit_failed, internal, now_ms, to_time};
+use chrono::{DateTime, Utc};
+use sqlx::{Row, SqliteConnection};
+use std::sync::Arc;
+use tokio::sync::watch;
+use wagate_core::{CoreError, SessionId, SessionKey, TenantId};
+
+/// An event to append. `data` is the native payload's `data` (JSON).
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub id: String,
+    pub key: SessionKey,
+    pub kind: String,
+    pub data: serde_json::Value,
+    /// Deliveries wait for this (e.g. `"media"`) until released.
+    pub held_for: Option<String>,
+}
+
+/// An inbound message's identity: WhatsApp ids are unique per chat and
+/// sender only.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct InboundKey {
+    pub chat: String,
+    pub sender: String,
+    pub message_id: String,
+}
+
+/// An event as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredEvent {
+    pub seq: i64,
+    pub id: String,
+    pub key: SessionKey,
+    pub kind: String,
+    pub data: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The outbox over the process's committer. Cheap to clone.
+#[derive(Clone)]
+pub struct Events {
+    committer: Committer,
+    cipher: Arc<StateCipher>,
+    /// The highest committed `seq`, for live streams and the dispatcher.
+    latest: Arc<watch::Sender<i64>>,
+}
+
+impl std::fmt::Debug for Events {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Events")
+    }
+}
+
+impl Events {
+    pub async fn new(committer: Committer, cipher: Arc<StateCipher>) -> Result<Events, CoreError> {
+        let last: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM events")
+            .fetch_one(committer.pool())
+            .await
+            .map_err(internal)?;
+        Ok(Events {
+            committer,
+            cipher,
+            latest: Arc::new(watch::channel(last).0),
+        })
+    }
+
+    /// Changes whenever events are committed; holds the highest `seq`.
+    pub fn subscribe(&self) -> watch::Receiver<i64> {
+        self.latest.subscribe()
+    }
+
+    /// Appends `events` and their deliveries; returns their `seq`s once
+    /// committed.
+    pub async fn append(&self, events: Vec<NewEvent>) -> Result<Vec<i64>, CoreError> {
+        let seqs = self
+            .committer
+            .run(move |conn| {
+                Box::pin(async move {
+                    let mut seqs = Vec::with_capacity(events.len());
+                    for e in &events {
+                        seqs.push(append_in(conn, e, now_ms()).await?);
+                    }
+                    Ok(seqs)
+                })
+            })
+            .await
+            .map_err(commit_failed)?;
+        self.published(&seqs);
+        Ok(seqs)
+    }
+
+    /// Appends inbound messages not seen before, all or nothing; returns
+    /// each one's `seq`, `None` for a redelivered one.
+    pub async fn append_inbound(
+        &self,
+        items: Vec<(InboundKey, NewEvent)>,
+    ) -> Result<Vec<Option<i64>>, CoreError> {
+        let seqs = self
+            .committer
+            .run(move |conn| {
+                Box::pin(async move {
+                    let mut seqs = Vec::with_capacity(items.len());
+                    for (key, event) in &items {
+                        seqs.push(append_inbound_in(conn, key, event).await?);
+                    }
+                    Ok(seqs)
+                })
+            })
+            .await
+            .map_err(commit_failed)?;
+        self.published(&seqs.iter().flatten().copied().collect::<Vec<_>>());
+        Ok(seqs)
+    }
+
+    /// Tells watchers about events committed elsewhere (inside another
+    /// job, see [`append_in`]).
+    pub fn published(&self, seqs: &[i64]) {
+        if let Some(&max) = seqs.iter().max() {
+            self.latest.send_if_modified(|latest| {
+                let newer = max > *latest;
+                if newer {
+                    *latest = max;
+                }
+                newer
+            });
+        }
+    }
+
+    /// Events of a tenant (one session, or all) after `after_seq`, oldest
+    /// first.
+    pub async fn after(
+        &self,
+        tenant: TenantId,
+        session: Option<&SessionId>,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<StoredEvent>, CoreError> {
+        let rows = sqlx::query(
+            "SELECT seq, id, tenant_id, session_id, kind, data, created_at FROM events \
+             WHERE tenant_id = $1 AND ($2 IS NULL OR session_id = $2) AND seq > $3 \
+             ORDER BY seq LIMIT $4",
+        )
+        .bind(tenant.0)
+        .bind(session.map(SessionId::as_str))
+        .bind(after_seq)
+        .bind(i64::from(limit))
+        .fetch_all(self.committer.pool())
+        .await
+        .map_err(internal)?;
+        rows.iter().map(event_from_row).collect()
+    }
+
+    /// One event by `seq`.
+    pub async fn get(&self, seq: i64) -> Result<Option<StoredEvent>, CoreError> {
+        let row = sqlx::query(
+            "SELECT seq, id, tenant_id, session_id, kind, data, created_at FROM events WHERE seq = $1",
+        )
+        .bind(seq)
+        .fetch_optional(self.committer.pool())
+        .await
+        .map_err(internal)?;
+        row.as_ref().map(event_from_row).transpose()
+    }
+
+    fn pool(&self) -> &sqlx::SqlitePool {
+        self.committer.pool()
+    }
+}
+
+/// Writes one event and a delivery for every enabled endpoint of its
+/// tenant whose session and filter match. For use inside a job.
+pub async fn append_in(
+    conn: &mut SqliteConnection,
+    e: &NewEvent,
+    now: i64,
+) -> Result<i64, sqlx::Error> {
+    let seq: i64 = sqlx::query_scalar(
+        "INSERT INTO events (id, tenant_id, session_id, kind, data, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq",
+    )
+    .bind(&e.id)
+    .bind(e.key.tenant.0)
+    .bind(e.key.session.as_str())
+    .bind(&e.kind)
+    .bind(e.data.to_string())
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO webhook_deliveries (endpoint_id, event_seq, next_at, held_for, created_at, updated_at) \
+         SELECT id, $1, $2, $3, $2, $2 FROM webhook_endpoints \
+         WHERE tenant_id = $4 AND (session_id IS NULL OR session_id = $5) AND enabled = 1 \
+           AND EXISTS (SELECT 1 FROM json_each(webhook_endpoints.events) \
+                       WHERE value = '*' OR value = $6)",
+    )
+    .bind(seq)
+    .bind(now)
+    .bind(&e.held_for)
+    .bind(e.key.tenant.0)
+    .bind(e.key.session.as_str())
+    .bind(&e.kind)
+    .execute(&mut *conn)
+    .await?;
+    Ok(seq)
+}
+
+async fn append_inbound_in(
+    conn: &mut SqliteConnection,
+    key: &InboundKey,
+    e: &NewEvent,
+) -> Result<Option<i64>, sqlx::Error> {
+    let seen: Option<i64> = sqlx::query_scalar(
+        "SELECT event_seq FROM inbound_seen WHERE tenant_id = $1 AND session_id = $2 \
+         AND chat_jid = $3 AND sender_jid = $4 AND message_id = $5",
+    )
+    .bind(e.key.tenant.0)
+    .bind(e.key.session.as_str())
+    .bind(&key.chat)
+    .bind(&key.sender)
+    .bind(&key.message_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if seen.is_some() {
+        return Ok(None);
+    }
+    let seq = append_in(conn, e, now_ms()).await?;
+    sqlx::query(
+        "INSERT INTO inbound_seen (tenant_id, session_id, chat_jid, sender_jid, message_id, event_seq) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(e.key.tenant.0)
+    .bind(e.key.session.as_str())
+    .bind(&key.chat)
+    .bind(&key.sender)
+    .bind(&key.message_id)
+    .bind(seq)
+    .execute(&mut *conn)
+    .await?;
+    Ok(Some(seq))
+}
+
+fn event_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<StoredEvent, CoreError> {
+    let session: String = row.try_get("session_id").map_err(internal)?;
+    let data: String = row.try_get("data").map_err(internal)?;
+    Ok(StoredEvent {
+        seq: row.try_get("seq").map_err(internal)?,
+        id: row.try_get("id").map_err(internal)?,
+        key: SessionKey {
+            tenant: TenantId(row.try_get("tenant_id").map_err(internal)?),
+            session: SessionId::parse(&session).map_err(|e| CoreError::Internal(e.to_string()))?,
+        },
+        kind: row.try_get("kind").map_err(internal)?,
+        data: serde_json::from_str(&data).map_err(|e| CoreError::Internal(e.to_string()))?,
+        created_at: to_time(row.try_get("created_at").map_err(internal)?),
+    })
+}

@@ -1,0 +1,202 @@
+//! The event outbox: fan-out to matching endpoints in the same commit,
+//! inbound deduplication, claims, attempts, disabling and replay.
+
+use chrono::Utc;
+use serde_json::json;
+use std::sync::Arc;
+use std::time::Duration;
+use wagate_core::{SessionId, SessionKey, TenantId};
+use wagate_store::events::{Attempt, DeliveryState, InboundKey, NewEndpoint, NewEvent};
+use wagate_store::{Committer, Events, StateCipher};
+
+async fn events() -> (Events, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("wagate.db").display());
+    let pool = wagate_store::sqlite::open_sqlite(&url).await.unwrap();
+    let (cipher, _) = StateCipher::generate();
+    let events = Events::new(Committer::start(pool), Arc::new(cipher))
+        .await
+        .unwrap();
+    (events, dir)
+}
+
+fn key(tenant: i64, session: &str) -> SessionKey {
+    SessionKey {
+        tenant: TenantId(tenant),
+        session: SessionId::parse(session).unwrap(),
+    }
+}
+
+fn event(k: &SessionKey, kind: &str, n: u32) -> NewEvent {
+    NewEvent {
+        id: format!("evt_{kind}_{n}"),
+        key: k.clone(),
+        kind: kind.into(),
+        data: json!({ "n": n }),
+        held_for: None,
+    }
+}
+
+async fn endpoint(ev: &Events, id: &str, tenant: i64, session: Option<&str>, filter: &[&str]) {
+    ev.create_endpoint(NewEndpoint {
+        id: id.into(),
+        tenant: TenantId(tenant),
+        session: session.map(|s| SessionId::parse(s).unwrap()),
+        url: format!("https://example.com/{id}"),
+        events: filter.iter().map(|s| s.to_string()).collect(),
+        secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into(),
+        headers: vec![("x-token".into(), "t".into())],
+        shape: "native".into(),
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn events_fan_out_to_matching_endpoints_only() {
+    let (ev, _dir) = events().await;
+    endpoint(&ev, "wh_all", 1, None, &["*"]).await;
+    endpoint(&ev, "wh_s1_msgs", 1, Some("s1"), &["message.received"]).await;
+    endpoint(&ev, "wh_s2", 1, Some("s2"), &["*"]).await;
+    endpoint(&ev, "wh_other_tenant", 2, None, &["*"]).await;
+    let stored = ev.endpoint(TenantId(1), "wh_all").await.unwrap().unwrap();
+    assert_eq!(stored.secret, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+    assert!(ev.endpoint(TenantId(2), "wh_all").await.unwrap().is_none());
+
+    let s1 = key(1, "s1");
+    ev.append(vec![
+        event(&s1, "message.received", 1),
+        event(&s1, "session.status", 2),
+    ])
+    .await
+    .unwrap();
+    let claimed = ev
+        .claim_deliveries(100, Duration::from_secs(60))
+        .await
+        .unwrap();
+    let mut got: Vec<(String, i64)> = claimed
+        .iter()
+        .map(|c| (c.endpoint_id.clone(), c.event_seq))
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("wh_all".into(), 1),
+            ("wh_all".into(), 2),
+            ("wh_s1_msgs".into(), 1)
+        ]
+    );
+    // Claimed rows are not handed out twice while their claim holds.
+    assert!(
+        ev.claim_deliveries(100, Duration::from_secs(60))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        ev.after(TenantId(1), Some(&s1.session), 0, 10)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+}
+
+#[tokio::test]
+async fn a_redelivered_inbound_message_is_one_event() {
+    let (ev, _dir) = events().await;
+    let s = key(1, "s1");
+    let msg = |id: &str| InboundKey {
+        chat: "15550001111@s.whatsapp.net".into(),
+        sender: "15550001111@s.whatsapp.net".into(),
+        message_id: id.into(),
+    };
+    let first = ev
+        .append_inbound(vec![(msg("A"), event(&s, "message.received", 1))])
+        .await
+        .unwrap();
+    let again = ev
+        .append_inbound(vec![
+            (msg("A"), event(&s, "message.received", 2)),
+            (msg("B"), event(&s, "message.received", 3)),
+        ])
+        .await
+        .unwrap();
+    assert!(first[0].is_some());
+    assert_eq!(again[0], None);
+    assert!(again[1].is_some());
+    assert_eq!(ev.after(TenantId(1), None, 0, 10).await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn a_gone_endpoint_is_disabled_with_an_event_and_replay_requeues() {
+    let (ev, _dir) = events().await;
+    endpoint(&ev, "wh_a", 1, None, &["*"]).await;
+    let s = key(1, "s1");
+    let before = Utc::now() - chrono::Duration::seconds(1);
+    ev.append(vec![
+        event(&s, "message.received", 1),
+        event(&s, "message.received", 2),
+    ])
+    .await
+    .unwrap();
+    let claimed = ev
+        .claim_deliveries(1, Duration::from_secs(60))
+        .await
+        .unwrap();
+    let mut disabled = event(&s, "webhook.disabled", 9);
+    disabled.data = json!({ "endpointId": "wh_a", "reason": "the endpoint answered 410 Gone" });
+    ev.record_attempt(Attempt {
+        delivery_id: claimed[0].id,
+        endpoint_id: "wh_a".into(),
+        attempt: 1,
+        status_code: Some(410),
+        latency: Duration::from_millis(5),
+        response_body: Some("gone".into()),
+        error: None,
+        verdict: "gone".into(),
+        next: DeliveryState::Failed,
+        disable: Some(disabled),
+    })
+    .await
+    .unwrap();
+    let e = ev.endpoint(TenantId(1), "wh_a").await.unwrap().unwrap();
+    assert!(!e.enabled);
+    assert_eq!(
+        e.disabled_reason.as_deref(),
+        Some("the endpoint answered 410 Gone")
+    );
+    // The other pending delivery was cancelled, nothing is due.
+    assert!(
+        ev.claim_deliveries(10, Duration::from_secs(60))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let log = ev.attempts("wh_a", None, 10).await.unwrap();
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].status_code, Some(410));
+    let kinds: Vec<String> = ev
+        .after(TenantId(1), None, 0, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(
+        kinds,
+        ["message.received", "message.received", "webhook.disabled"]
+    );
+
+    let replayed = ev
+        .replay(
+            TenantId(1),
+            "wh_a",
+            before,
+            Utc::now() + chrono::Duration::seconds(1),
+        )
+        .await
+        .unwrap();
+    assert_eq!(replayed, 3);
+}
