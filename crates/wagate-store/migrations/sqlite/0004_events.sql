@@ -63,7 +63,8 @@ CREATE TABLE webhook_deliveries (
     endpoint_id     TEXT NOT NULL,
     event_seq       INTEGER NOT NULL,
     status          TEXT NOT NULL DEFAULT 'pending'
-                    CHECK (status IN ('pending', 'delivering', 'delivered', 'failed', 'cancelled')),
+                    CHECK (status IN ('pending', 'delivering', 'delivered', 'failed', 'cancelled', 'skipped')),
+    -- skipped: the endpoint's payload shape has no form for this event.
     attempts        INTEGER NOT NULL DEFAULT 0,
     next_at         INTEGER NOT NULL,
     claimed_until   INTEGER,

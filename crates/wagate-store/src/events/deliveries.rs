@@ -159,7 +159,29 @@ impl Events {
         Ok(())
     }
 
-    /// Lets deliveries held for `reason` of the event go now.
+    /// Closes a claimed delivery without an attempt: the endpoint's payload
+    /// shape has no form for its event.
+    pub async fn skip_delivery(&self, delivery_id: i64) -> Result<(), CoreError> {
+        let now = now_ms();
+        self.committer
+            .run(move |conn| {
+                Box::pin(async move {
+                    sqlx::query(
+                        "UPDATE webhook_deliveries SET status = 'skipped', claimed_until = NULL, \
+                         updated_at = $2 WHERE id = $1",
+                    )
+                    .bind(delivery_id)
+                    .bind(now)
+                    .execute(conn)
+                    .await
+                    .map(|_| ())
+                })
+            })
+            .await
+            .map_err(commit_failed)
+    }
+
+    /// Lets the event's deliveries that were held back go now.
     pub async fn release_held(&self, event_seq: i64) -> Result<(), CoreError> {
         let now = now_ms();
         self.committer
