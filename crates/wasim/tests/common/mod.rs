@@ -254,3 +254,32 @@ pub async fn inbox_entry(sim: &Sim, contact: &str, id: &str) -> serde_json::Valu
     let found = inbox.as_array().unwrap().iter().find(|e| e["id"] == id);
     found.cloned().unwrap()
 }
+
+/// `contact` sends `body` (with `to` set to `to`); returns the message id.
+pub async fn contact_send(
+    sim: &Sim,
+    contact: &str,
+    to: &str,
+    mut body: serde_json::Value,
+) -> String {
+    body["to"] = serde_json::json!(to);
+    let path = format!("/admin/contacts/{contact}/send");
+    let (status, answer) = admin(sim, reqwest::Method::POST, &path, Some(body)).await;
+    assert_eq!(status, 200, "{answer}");
+    answer["id"].as_str().expect("message id").to_string()
+}
+
+impl TestClient {
+    /// The message with stanza id `id`, once the client reports it.
+    pub async fn received(&self, id: &str) -> whatsapp_rust::types::events::InboundMessage {
+        self.wait_for("the contact's message", |e| match e {
+            Event::Messages(batch) => batch
+                .messages
+                .iter()
+                .find(|m| m.info.id.as_str() == id)
+                .cloned(),
+            _ => None,
+        })
+        .await
+    }
+}
