@@ -74,6 +74,7 @@ impl Committer {
     pub fn start(pool: SqlitePool) -> Committer {
         let (jobs, rx) = mpsc::unbounded_channel();
         tokio::spawn(write_loop(pool.clone(), rx));
+        tokio::spawn(checkpoint_loop(pool.clone()));
         Committer { pool, jobs }
     }
 
@@ -114,7 +115,40 @@ async fn write_loop(pool: SqlitePool, mut rx: mpsc::UnboundedReceiver<Job>) {
                 Err(_) => break,
             }
         }
+        let (jobs, started) = (batch.len(), std::time::Instant::now());
         run_batch(&pool, batch).await;
+        tracing::debug!(
+            jobs,
+            ms = started.elapsed().as_secs_f64() * 1000.0,
+            "group commit"
+        );
+    }
+}
+
+/// How often the write-ahead log is copied back into the database.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Checkpoints the WAL off the commit path (see
+/// [`crate::sqlite::sqlite_options`]). `PASSIVE` never waits for readers or
+/// the writer; frames it could not copy are copied next time. Stops when
+/// the pool is closed.
+async fn checkpoint_loop(pool: SqlitePool) {
+    let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if pool.is_closed() {
+            return;
+        }
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&pool)
+            .await
+        {
+            if pool.is_closed() {
+                return;
+            }
+            tracing::warn!("cannot checkpoint the database log: {e}");
+        }
     }
 }
 

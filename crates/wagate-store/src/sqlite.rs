@@ -23,13 +23,20 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 ///   state means reused ratchet keys and undecryptable messages.
 /// - `busy_timeout` of [`BUSY_TIMEOUT`]: writers queue instead of erroring.
 /// - foreign keys on, and the file is created when missing.
+/// - no automatic WAL checkpoints: SQLite runs them inside whichever
+///   commit crosses the threshold, adding their fsyncs to that commit's
+///   latency (and to every write waiting behind it). The [`Committer`]
+///   checkpoints in the background instead.
+///
+/// [`Committer`]: crate::commit::Committer
 pub fn sqlite_options(url: &str) -> Result<SqliteConnectOptions, sqlx::Error> {
     Ok(SqliteConnectOptions::from_str(url)?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Full)
         .busy_timeout(BUSY_TIMEOUT)
-        .foreign_keys(true))
+        .foreign_keys(true)
+        .pragma("wal_autocheckpoint", "0"))
 }
 
 /// Opens the shared pool with [`sqlite_options`] and [`POOL_SIZE`]

@@ -37,6 +37,8 @@ pub struct EngineContext {
     pub enqueuer: wagate_store::outbound::Enqueuer,
     pub blobs: wagate_store::BlobStore,
     pub sending: config::Sending,
+    /// The event outbox: inbound messages and session changes go here.
+    pub events: wagate_store::Events,
 }
 
 /// A running session engine as the rest of the service sees it.
@@ -99,7 +101,11 @@ where
     }
     let master_key = bootstrap::master_key(&config)?;
     let metrics = Arc::new(Metrics::default());
-    let queue = wagate_store::Outbound::new(wagate_store::Committer::start(store.pool().clone()));
+    let committer = wagate_store::Committer::start(store.pool().clone());
+    let events =
+        wagate_store::Events::new(committer.clone(), Arc::new(StateCipher::new(master_key.0)))
+            .await?;
+    let queue = wagate_store::Outbound::new(committer);
     let enqueuer = wagate_store::outbound::Enqueuer::start(queue.clone()).await?;
     let blobs =
         wagate_store::BlobStore::open(config.data_dir.join("media")).with_context(|| {
@@ -115,10 +121,11 @@ where
         wa_url: config.wa_url.clone(),
         wa_version: config.wa_version,
         queue: queue.clone(),
-        outcomes: wagate_store::outbound::OutcomeWriter::start(queue.clone()),
+        outcomes: wagate_store::outbound::OutcomeWriter::start(queue.clone(), events.clone()),
         enqueuer: enqueuer.clone(),
         blobs: blobs.clone(),
         sending: config.sending.clone(),
+        events: events.clone(),
     })
     .await
     .context("cannot start the session engine")?;

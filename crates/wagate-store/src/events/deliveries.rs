@@ -181,6 +181,32 @@ impl Events {
             .map_err(commit_failed)
     }
 
+    /// Closes a claimed delivery without an attempt because it can no
+    /// longer go anywhere (its endpoint was disabled or deleted after it
+    /// was queued), as disabling closes the endpoint's other deliveries.
+    pub async fn cancel_delivery(&self, delivery_id: i64, reason: &str) -> Result<(), CoreError> {
+        let now = now_ms();
+        let reason = reason.to_owned();
+        self.committer
+            .run(move |conn| {
+                Box::pin(async move {
+                    sqlx::query(
+                        "UPDATE webhook_deliveries SET status = 'cancelled', claimed_until = NULL, \
+                         last_error = $2, updated_at = $3 \
+                         WHERE id = $1 AND status IN ('pending', 'delivering')",
+                    )
+                    .bind(delivery_id)
+                    .bind(reason)
+                    .bind(now)
+                    .execute(conn)
+                    .await
+                    .map(|_| ())
+                })
+            })
+            .await
+            .map_err(commit_failed)
+    }
+
     /// Lets the event's deliveries that were held back go now.
     pub async fn release_held(&self, event_seq: i64) -> Result<(), CoreError> {
         let now = now_ms();

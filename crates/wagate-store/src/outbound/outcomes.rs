@@ -3,11 +3,13 @@
 //! commit per outcome would be the bottleneck.
 
 use super::{Outbound, commit_failed};
+use crate::events::{Events, NewEvent, append_in};
 use sqlx::SqliteConnection;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
+use wagate_core::events::{EventId, EventKind};
 use wagate_core::outbound::{MessageId, OutboundStatus};
-use wagate_core::{CoreError, SessionKey};
+use wagate_core::{CoreError, SessionId, SessionKey, TenantId};
 
 const MAX_BATCH: usize = 1024;
 
@@ -60,9 +62,11 @@ pub struct OutcomeWriter {
 }
 
 impl OutcomeWriter {
-    pub fn start(queue: Outbound) -> Self {
+    /// Starts the writer; every status change it makes is announced as a
+    /// `message.status` event in the same transaction.
+    pub fn start(queue: Outbound, events: Events) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(write_loop(queue, rx));
+        tokio::spawn(write_loop(queue, events, rx));
         OutcomeWriter { tx }
     }
 
@@ -79,7 +83,7 @@ impl OutcomeWriter {
     }
 }
 
-async fn write_loop(queue: Outbound, mut rx: mpsc::UnboundedReceiver<Write>) {
+async fn write_loop(queue: Outbound, events: Events, mut rx: mpsc::UnboundedReceiver<Write>) {
     while let Some(first) = rx.recv().await {
         let mut batch = Vec::new();
         let mut waiters = Vec::new();
@@ -101,8 +105,11 @@ async fn write_loop(queue: Outbound, mut rx: mpsc::UnboundedReceiver<Write>) {
             if result.is_err() {
                 result = write_batch(&queue, &batch).await;
             }
-            if let Err(e) = result {
-                tracing::error!(outcomes = batch.len(), "cannot record send outcomes: {e}");
+            match result {
+                Ok(seqs) => events.published(&seqs),
+                Err(e) => {
+                    tracing::error!(outcomes = batch.len(), "cannot record send outcomes: {e}")
+                }
             }
         }
         for done in waiters {
@@ -111,21 +118,96 @@ async fn write_loop(queue: Outbound, mut rx: mpsc::UnboundedReceiver<Write>) {
     }
 }
 
-async fn write_batch(queue: &Outbound, batch: &Arc<Vec<Outcome>>) -> Result<(), CoreError> {
+/// Applies the batch in one job; returns the `seq`s of the status events
+/// it made.
+async fn write_batch(queue: &Outbound, batch: &Arc<Vec<Outcome>>) -> Result<Vec<i64>, CoreError> {
     let now = super::now_ms();
     let batch = batch.clone();
     queue
         .committer()
         .run(move |conn| {
             Box::pin(async move {
+                let mut seqs = Vec::new();
                 for outcome in batch.iter() {
+                    let id = outcome.message_id();
+                    let before = status_of(conn, id).await?;
                     apply(conn, outcome, now).await?;
+                    if let Some(seq) = announce(conn, id, before, outcome, now).await? {
+                        seqs.push(seq);
+                    }
                 }
-                Ok(())
+                Ok(seqs)
             })
         })
         .await
         .map_err(commit_failed)
+}
+
+impl Outcome {
+    fn message_id(&self) -> &str {
+        match self {
+            Outcome::Sent { id, .. } | Outcome::Retry { id, .. } | Outcome::Failed { id, .. } => {
+                id.as_str()
+            }
+            Outcome::Receipt { id, .. } => id,
+        }
+    }
+}
+
+/// A message's owner, recipient and status.
+type Row = (i64, String, String, String);
+
+async fn status_of(conn: &mut SqliteConnection, id: &str) -> Result<Option<Row>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT tenant_id, session_id, recipient, status FROM outbound_messages WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Records a `message.status` event if the outcome moved the message to a
+/// status the tenant sees (`sent` onwards, or `failed`).
+async fn announce(
+    conn: &mut SqliteConnection,
+    id: &str,
+    before: Option<Row>,
+    outcome: &Outcome,
+    now: i64,
+) -> Result<Option<i64>, sqlx::Error> {
+    let Some((tenant, session, to, old)) = before else {
+        return Ok(None);
+    };
+    let Some((_, _, _, new)) = status_of(conn, id).await? else {
+        return Ok(None);
+    };
+    if new == old || matches!(new.as_str(), "queued" | "sending") {
+        return Ok(None);
+    }
+    let Ok(session) = SessionId::parse(&session) else {
+        return Ok(None);
+    };
+    let (error, at_ms) = match outcome {
+        Outcome::Failed { reason, .. } => (Some(reason.clone()), now),
+        Outcome::Sent { at_ms, .. } | Outcome::Receipt { at_ms, .. } => (None, *at_ms),
+        Outcome::Retry { .. } => (None, now),
+    };
+    let mut data =
+        serde_json::json!({ "id": id, "to": to, "status": new, "timestamp": at_ms / 1000 });
+    if let Some(error) = error {
+        data["error"] = error.into();
+    }
+    let event = NewEvent {
+        id: EventId::generate().as_str().to_string(),
+        key: SessionKey {
+            tenant: TenantId(tenant),
+            session,
+        },
+        kind: EventKind::MessageStatus.as_str().to_string(),
+        data,
+        held_for: None,
+    };
+    append_in(conn, &event, now).await.map(Some)
 }
 
 /// The statuses a receipt of `status` may raise.

@@ -42,7 +42,13 @@ impl Gateway {
     /// log file, so each start over the same directory keeps its own.
     pub fn start(dir: &Path, run: &str, ws_url: &str, env: &[(&str, &str)]) -> Gateway {
         let port = free_port();
-        let log = dir.join(format!("wagate-{run}.log"));
+        // WAGATE_TEST_LOG_DIR keeps the logs after the run's temporary
+        // directory is gone; WAGATE_TEST_LOG sets their level.
+        let log = std::env::var_os("WAGATE_TEST_LOG_DIR")
+            .map_or_else(|| dir.to_path_buf(), std::path::PathBuf::from)
+            .join(format!("wagate-{run}.log"));
+        let level = std::env::var("WAGATE_TEST_LOG")
+            .unwrap_or_else(|_| "info,whatsapp_rust=warn,wacore=warn".into());
         let mut command = Command::new(env!("CARGO_BIN_EXE_wagate"));
         command
             .arg("serve")
@@ -59,7 +65,7 @@ impl Gateway {
             .env("WAGATE_LISTEN", format!("127.0.0.1:{port}"))
             .env("WAGATE_WA_URL", ws_url)
             .env("WAGATE_WA_VERSION", WA_VERSION)
-            .env("WAGATE_LOG", "info,whatsapp_rust=warn,wacore=warn")
+            .env("WAGATE_LOG", level)
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap());
         for (name, value) in env {
