@@ -7,6 +7,7 @@
 mod control;
 mod events;
 mod http;
+pub mod inbound;
 pub mod outbound;
 mod state_writer;
 mod supervisor;
