@@ -5,6 +5,7 @@
 //! last connected) through [`SessionRecords`]; the API reads the store.
 
 mod control;
+mod durable_inbound;
 mod events;
 mod http;
 pub mod inbound;
@@ -31,6 +32,9 @@ pub struct EngineConfig {
     pub client_version: Option<(u32, u32, u32)>,
     /// Replaces the default HTTPS client for media and version lookups.
     pub http_client: Option<Arc<dyn HttpClient>>,
+    /// The gateway's own base URL (`http://host:port`), for the media links
+    /// in received-message events.
+    pub public_url: String,
 }
 
 impl std::fmt::Debug for EngineConfig {
@@ -55,6 +59,8 @@ pub struct Engine {
     config: EngineConfig,
     writer: state_writer::StateWriter,
     outbox: Arc<outbound::Outbox>,
+    /// Where inbound messages and session changes are recorded as events.
+    events: wagate_store::Events,
     sessions: Mutex<HashMap<SessionKey, supervisor::Running>>,
 }
 
@@ -65,6 +71,7 @@ impl Engine {
         metrics: Arc<Metrics>,
         config: EngineConfig,
         outbox: outbound::Outbox,
+        events: wagate_store::Events,
     ) -> Arc<Self> {
         let _ = outbox.metrics.set(metrics.clone());
         Arc::new_cyclic(|me| Engine {
@@ -76,6 +83,7 @@ impl Engine {
             metrics,
             config,
             outbox: Arc::new(outbox),
+            events,
             sessions: Mutex::new(HashMap::new()),
         })
     }
@@ -93,6 +101,7 @@ impl Engine {
     /// Brings back every session that is linked to a phone, without a new
     /// QR; sessions never linked wait for an explicit connect.
     pub async fn restore(&self) -> anyhow::Result<usize> {
+        durable_inbound::settle_interrupted(self).await;
         let keys = self.records.sessions_to_restore().await?;
         let mut started = 0;
         for key in keys {
@@ -137,6 +146,16 @@ impl Engine {
     /// New messages for a session (or its connection is back).
     pub fn wake_sender(&self, key: &SessionKey) {
         self.outbox.wake(&self.me, key);
+    }
+
+    /// Where the gateway serves the file of the received message recorded
+    /// as event `id`.
+    pub(crate) fn media_url(&self, id: &wagate_core::events::EventId) -> String {
+        format!(
+            "{}/api/v1/media/{}",
+            self.config.public_url.trim_end_matches('/'),
+            id.as_str()
+        )
     }
 
     pub fn outbox(&self) -> &outbound::Outbox {

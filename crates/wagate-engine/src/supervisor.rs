@@ -125,7 +125,9 @@ impl Engine {
 
     /// Wipes a session's WhatsApp state so its next connect shows a new QR.
     pub(crate) async fn forget_credentials(&self, key: &SessionKey, status: SessionStatus) {
-        if let Err(e) = WaStateBackend::delete_all(self.committer.pool(), key.tenant, &key.session).await {
+        if let Err(e) =
+            WaStateBackend::delete_all(self.committer.pool(), key.tenant, &key.session).await
+        {
             tracing::error!(session = %key.session, "cannot delete WhatsApp state: {e}");
         }
         self.writer.record(key, SessionUpdate::Qr(None));
@@ -154,6 +156,10 @@ impl Engine {
             .on_event(move |event, _client| {
                 let _ = tx.send(event);
                 async {}
+            })
+            .with_inbound_durability_hook(crate::durable_inbound::InboundHook {
+                engine: self.me.clone(),
+                key: key.clone(),
             });
         if let Some(version) = self.config.client_version {
             builder = builder.with_version(version);

@@ -19,12 +19,21 @@ use whatsapp_rust::waproto::whatsapp as wa;
 
 pub use build_media::Uploaded;
 
-/// Where the bytes of a queued media file come from: the gateway's blob
-/// store in production, a map in tests.
+/// Where the bytes of media files live: the gateway's blob store in
+/// production, a map in tests. Queued media is read from it; received
+/// media is stored in it.
 #[async_trait]
 pub trait MediaSource: Send + Sync {
     /// The file's bytes; `ErrorKind::NotFound` when the store lost it.
     async fn read(&self, blob: &MediaBlob) -> std::io::Result<Vec<u8>>;
+
+    /// Keeps a received file; returns its hex SHA-256 and size.
+    async fn store(&self, _bytes: &[u8]) -> std::io::Result<(String, u64)> {
+        Err(std::io::Error::new(
+            std::io::ErrorKind::Unsupported,
+            "this media store keeps no received files",
+        ))
+    }
 }
 
 /// The message to hand to `send_message_with_options` for `body`, sent to

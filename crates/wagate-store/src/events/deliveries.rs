@@ -207,6 +207,53 @@ impl Events {
             .map_err(commit_failed)
     }
 
+    /// Replaces the event's data (an inbound message whose media download
+    /// settled) and lets its held deliveries go, in one job.
+    pub async fn settle_held(
+        &self,
+        event_seq: i64,
+        data: serde_json::Value,
+    ) -> Result<(), CoreError> {
+        let now = now_ms();
+        self.committer
+            .run(move |conn| {
+                Box::pin(async move {
+                    sqlx::query("UPDATE events SET data = $2 WHERE seq = $1")
+                        .bind(event_seq)
+                        .bind(data.to_string())
+                        .execute(&mut *conn)
+                        .await?;
+                    sqlx::query(
+                        "UPDATE webhook_deliveries SET held_for = NULL, next_at = $2, updated_at = $2 \
+                         WHERE event_seq = $1 AND held_for IS NOT NULL",
+                    )
+                    .bind(event_seq)
+                    .bind(now)
+                    .execute(&mut *conn)
+                    .await
+                    .map(|_| ())
+                })
+            })
+            .await
+            .map_err(commit_failed)?;
+        self.published(&[event_seq]);
+        Ok(())
+    }
+
+    /// Events whose deliveries still wait on something (after a restart:
+    /// media downloads that never finished).
+    pub async fn held_events(&self) -> Result<Vec<StoredEvent>, CoreError> {
+        let rows = sqlx::query(
+            "SELECT seq, id, tenant_id, session_id, kind, data, created_at FROM events \
+             WHERE seq IN (SELECT DISTINCT event_seq FROM webhook_deliveries \
+                           WHERE held_for IS NOT NULL AND status = 'pending')",
+        )
+        .fetch_all(self.pool())
+        .await
+        .map_err(internal)?;
+        rows.iter().map(event_from_row).collect()
+    }
+
     /// Lets the event's deliveries that were held back go now.
     pub async fn release_held(&self, event_seq: i64) -> Result<(), CoreError> {
         let now = now_ms();
