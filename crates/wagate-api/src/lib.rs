@@ -7,12 +7,14 @@ pub mod health;
 pub mod json;
 pub mod keys;
 pub mod linking;
+pub mod media;
 pub mod messages;
 pub mod metrics;
 pub mod openapi;
 pub mod sessions;
 pub mod tenants;
 pub mod views;
+pub mod webhooks;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -20,7 +22,8 @@ use chrono::{DateTime, Utc};
 use std::sync::Arc;
 use tower_http::trace::TraceLayer;
 use wagate_core::{Metrics, SessionControl};
-use wagate_store::Store;
+use wagate_net::AddressPolicy;
+use wagate_store::{Events, Store};
 
 pub use error::ApiError;
 pub use metrics::HttpMetrics;
@@ -37,6 +40,10 @@ pub struct AppState {
     pub http: Arc<HttpMetrics>,
     /// The outbound queue and what feeds it.
     pub outgoing: Arc<messages::Outgoing>,
+    /// The event outbox: webhook endpoints, their deliveries and attempts.
+    pub events: Events,
+    /// What webhook endpoint URLs are checked against when they are set.
+    pub webhook_policy: AddressPolicy,
     pub started_at: DateTime<Utc>,
 }
 
@@ -46,12 +53,16 @@ impl AppState {
         control: Arc<dyn SessionControl>,
         metrics: Arc<Metrics>,
         outgoing: messages::Outgoing,
+        events: Events,
+        webhook_policy: AddressPolicy,
     ) -> Self {
         AppState {
             store,
             control,
             metrics,
             outgoing: Arc::new(outgoing),
+            events,
+            webhook_policy,
             http: Arc::new(HttpMetrics::default()),
             started_at: Utc::now(),
         }
@@ -68,6 +79,8 @@ pub fn router(state: AppState) -> Router {
         .merge(messages::router(&limits))
         .merge(keys::router())
         .merge(tenants::router())
+        .merge(webhooks::router())
+        .merge(media::router())
         .merge(health::router())
         .merge(metrics::router())
         .merge(openapi::router())

@@ -17,10 +17,11 @@ pub fn router() -> Router<AppState> {
 #[openapi(
     info(
         title = "wagate",
-        description = "Self-hosted multi-tenant WhatsApp gateway: sessions, keys and messages.",
+        description = "Self-hosted multi-tenant WhatsApp gateway: sessions, keys, messages and webhooks.",
         license(name = "MIT"),
     ),
     paths(
+        crate::media::media,
         crate::health::health,
         crate::health::ready,
         crate::metrics::metrics,
@@ -42,11 +43,22 @@ pub fn router() -> Router<AppState> {
         crate::keys::revoke_key,
         crate::tenants::create_tenant,
         crate::tenants::list_tenants,
+        crate::webhooks::endpoints::create_endpoint,
+        crate::webhooks::endpoints::create_session_endpoint,
+        crate::webhooks::endpoints::list_endpoints,
+        crate::webhooks::endpoints::get_endpoint,
+        crate::webhooks::endpoints::update_endpoint,
+        crate::webhooks::endpoints::delete_endpoint,
+        crate::webhooks::log::list_deliveries,
+        crate::webhooks::log::list_attempts,
+        crate::webhooks::log::resend,
+        crate::webhooks::log::replay,
     ),
     modifiers(&Credentials, &ErrorDescriptions),
     tags(
         (name = "sessions", description = "WhatsApp sessions and linking them to phones"),
         (name = "messages", description = "Sending messages through the durable queue, and their status"),
+        (name = "webhooks", description = "Webhook endpoints, their delivery log, resending and replaying events"),
         (name = "keys", description = "API keys"),
         (name = "tenants", description = "Tenants (admin keys only)"),
         (name = "health", description = "Liveness, readiness and metrics"),
@@ -112,6 +124,7 @@ fn status_meaning(status: &str) -> &'static str {
         "404" => "Not found, or not visible to this key",
         "409" => "Conflicts with an existing object",
         "413" => "Request body too large",
+        "422" => "Well formed, but refused; `field` names the offending field",
         "503" => "Not available now (e.g. session not connected)",
         _ => "See the error body",
     }

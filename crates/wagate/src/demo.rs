@@ -106,6 +106,7 @@ pub async fn run(
         wa_version: Some(WA_VERSION),
         log: "info".to_string(),
         sending: crate::config::Sending::default(),
+        webhooks: crate::config::Webhooks::default(),
     };
     // Media goes over HTTPS to the simulator's media host, whose
     // certificate is its own.

@@ -18,6 +18,10 @@ impl MediaSource for BlobMedia {
     async fn read(&self, blob: &MediaBlob) -> std::io::Result<Vec<u8>> {
         self.0.read(&blob.sha256).await
     }
+
+    async fn store(&self, bytes: &[u8]) -> std::io::Result<(String, u64)> {
+        self.0.put(bytes).await
+    }
 }
 
 /// Builds the session engine for `wagate serve`.
@@ -50,8 +54,10 @@ pub async fn build_engine_with(
             wa_url: ctx.wa_url.clone(),
             client_version: ctx.wa_version,
             http_client,
+            public_url: ctx.public_url.clone(),
         },
         outbox,
+        ctx.events.clone(),
     );
     let weak = Arc::downgrade(&engine);
     ctx.enqueuer.on_committed(move |key| {

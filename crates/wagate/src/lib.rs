@@ -6,6 +6,7 @@ pub mod cli;
 pub mod config;
 #[cfg(feature = "demo")]
 pub mod demo;
+mod dispatch;
 pub mod engine_seam;
 
 pub use config::Config;
@@ -39,6 +40,8 @@ pub struct EngineContext {
     pub sending: config::Sending,
     /// The event outbox: inbound messages and session changes go here.
     pub events: wagate_store::Events,
+    /// This gateway's base URL, for links it hands out (received media).
+    pub public_url: String,
 }
 
 /// A running session engine as the rest of the service sees it.
@@ -126,6 +129,7 @@ where
         blobs: blobs.clone(),
         sending: config.sending.clone(),
         events: events.clone(),
+        public_url: format!("http://{}", listener.local_addr()?),
     })
     .await
     .context("cannot start the session engine")?;
@@ -142,7 +146,16 @@ where
         default_policy: config.sending.policy.clone(),
         wake: services.wake.clone(),
     };
-    let state = wagate_api::AppState::new(store, services.control.clone(), metrics, outgoing);
+    let dispatcher = dispatch::start(events.clone(), &config.webhooks)
+        .context("cannot start the webhook dispatcher")?;
+    let state = wagate_api::AppState::new(
+        store,
+        services.control.clone(),
+        metrics,
+        outgoing,
+        events,
+        config.webhooks.policy(),
+    );
     let address = listener.local_addr()?;
     tracing::info!(%address, "wagate listening");
     axum::serve(listener, wagate_api::router(state))
@@ -151,6 +164,7 @@ where
         .context("HTTP server failed")?;
     tracing::info!("HTTP server drained; stopping the session engine");
     services.shutdown.await;
+    dispatcher.stop().await;
     tracing::info!("wagate stopped");
     Ok(())
 }

@@ -42,10 +42,14 @@ const SETTINGS: &[(&str, &str)] = &[
     ),
     ("media_max_sticker_bytes", "WAGATE_MEDIA_MAX_STICKER_BYTES"),
     ("media_fetch_allow", "WAGATE_MEDIA_FETCH_ALLOW"),
+    ("webhook_allow", "WAGATE_WEBHOOK_ALLOW"),
+    ("webhook_retry_delays_ms", "WAGATE_WEBHOOK_RETRY_DELAYS_MS"),
 ];
 
 mod sending;
+mod webhooks;
 pub use sending::Sending;
+pub use webhooks::Webhooks;
 
 /// A secret string; `Debug` never shows it.
 #[derive(Clone, PartialEq, Eq)]
@@ -106,6 +110,8 @@ pub struct Config {
     pub log: String,
     /// Pacing, ack timeout, media limits, media fetch allow-list.
     pub sending: Sending,
+    /// The webhook endpoint allow-list.
+    pub webhooks: Webhooks,
 }
 
 /// A raw setting and where it came from, for error messages.
@@ -228,8 +234,10 @@ impl Config {
 
         // Empty is allowed for the allow-list: it means "none".
         let sending = Sending::from_raw(&raw)?;
+        let webhooks = Webhooks::from_raw(&raw)?;
         Ok(Config {
             sending,
+            webhooks,
             listen,
             database_url,
             data_dir,
