@@ -3,6 +3,7 @@
 use crate::Engine;
 use crate::supervisor::Applied;
 use std::sync::Arc;
+use wacore::proto_helpers::MessageExt;
 use wagate_core::events::{EventData, EventId, SessionQrData, SessionStatusData};
 use wagate_core::{SessionKey, SessionStatus, SessionUpdate};
 use wagate_store::events::NewEvent;
@@ -63,12 +64,16 @@ impl Engine {
                     .await;
             }
             Event::Messages(batch) => {
-                // Recorded as events by the durability hook before this.
+                // Recorded as events by the durability hook before this;
+                // the log line lets an operator (and the demo) follow along.
                 for inbound in batch.iter().filter(|m| !m.info.source.is_from_me) {
-                    tracing::debug!(
+                    let text = inbound.message.text_content();
+                    let text = text.or_else(|| inbound.message.get_caption()).unwrap_or("");
+                    tracing::info!(
                         session = %key.session,
                         from = %inbound.info.source.sender,
                         id = %inbound.info.id,
+                        text = %preview(text),
                         "inbound message"
                     );
                 }
@@ -119,5 +124,14 @@ impl Engine {
         if let Err(e) = self.events.append(vec![event]).await {
             tracing::error!(session = %key.session, "cannot record a session event: {e}");
         }
+    }
+}
+
+/// The start of a message's text, for a log line.
+fn preview(text: &str) -> String {
+    const MAX: usize = 80;
+    match text.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_string(),
     }
 }
