@@ -10,7 +10,7 @@
 //! `media.status` either way.
 
 use crate::Engine;
-use crate::inbound::map::inbound_message;
+use crate::inbound::map::{base_of, inbound_message};
 use serde_json::Value;
 use std::sync::{Arc, Weak};
 use wagate_core::SessionKey;
@@ -20,7 +20,6 @@ use whatsapp_rust::Client;
 use whatsapp_rust::InboundDurabilityHook;
 use whatsapp_rust::download::Downloadable;
 use whatsapp_rust::types::events::InboundMessage;
-use whatsapp_rust::wacore::proto_helpers::MessageExt;
 use whatsapp_rust::waproto::whatsapp as wa;
 
 /// What deliveries of an event with media wait for.
@@ -129,14 +128,7 @@ async fn fetch_media(
 
 /// The part of `message` that names its file on WhatsApp's media hosts.
 fn downloadable(message: &wa::Message) -> Option<&dyn Downloadable> {
-    let mut m = message;
-    loop {
-        let inner = m.get_base_message();
-        if std::ptr::eq(inner, m) {
-            break;
-        }
-        m = inner;
-    }
+    let m = base_of(message);
     if let Some(x) = m.image_message.as_option() {
         return Some(x);
     }

@@ -164,22 +164,21 @@ async fn run_batch(pool: &SqlitePool, batch: Vec<Job>) {
     }
     let mut results = Vec::with_capacity(batch.len());
     let mut replies = Vec::with_capacity(batch.len());
-    for Job { work, done } in batch {
+    let mut jobs = batch.into_iter();
+    while let Some(Job { work, done }) = jobs.next() {
         replies.push(done);
-        results.push(run_job(&mut conn, work).await);
-        if let Some(Err(CommitError::Commit(_))) = results.last() {
+        let result = run_job(&mut conn, work).await;
+        if let Err(e @ CommitError::Commit(_)) = &result {
             // The savepoint machinery itself failed: the transaction's
-            // state is unknown, so nothing of it may be committed.
+            // state is unknown, so nothing of it may be committed, and
+            // the jobs not run yet are told so too.
             let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
-            let e = match results.pop() {
-                Some(Err(e)) => e,
-                _ => unreachable!(),
-            };
-            for reply in replies {
+            for reply in replies.into_iter().chain(jobs.map(|j| j.done)) {
                 let _ = reply.send(Err(e.clone()));
             }
             return;
         }
+        results.push(result);
     }
     if let Err(e) = sqlx::query("COMMIT").execute(&mut *conn).await {
         let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;

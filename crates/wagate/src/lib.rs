@@ -104,10 +104,9 @@ where
     }
     let master_key = bootstrap::master_key(&config)?;
     let metrics = Arc::new(Metrics::default());
+    let cipher = StateCipher::new(master_key.0);
     let committer = wagate_store::Committer::start(store.pool().clone());
-    let events =
-        wagate_store::Events::new(committer.clone(), Arc::new(StateCipher::new(master_key.0)))
-            .await?;
+    let events = wagate_store::Events::new(committer.clone(), Arc::new(cipher.clone())).await?;
     let queue = wagate_store::Outbound::new(committer);
     let enqueuer = wagate_store::outbound::Enqueuer::start(queue.clone()).await?;
     let blobs =
@@ -119,7 +118,7 @@ where
         })?;
     let services = build_engine(EngineContext {
         store: store.clone(),
-        cipher: StateCipher::new(master_key.0),
+        cipher,
         metrics: metrics.clone(),
         wa_url: config.wa_url.clone(),
         wa_version: config.wa_version,

@@ -91,7 +91,7 @@ impl Body {
 /// view-once messages, captioned documents, edits). wacore's
 /// `get_base_message` opens each kind of envelope once, in a fixed order;
 /// repeating it until nothing changes also opens nestings in another order.
-pub(super) fn base_of(msg: &wa::Message) -> &wa::Message {
+pub(crate) fn base_of(msg: &wa::Message) -> &wa::Message {
     let mut current = msg;
     loop {
         let inner = current.get_base_message();

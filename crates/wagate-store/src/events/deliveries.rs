@@ -1,7 +1,7 @@
 //! Webhook deliveries: claimed by the dispatcher when due, each attempt
 //! logged, retried on the caller's schedule, resent or replayed on demand.
 
-use super::{Events, NewEvent, StoredEvent, append_in, event_from_row};
+use super::{EVENT_COLUMNS, Events, NewEvent, StoredEvent, append_in, event_from_row};
 use crate::outbound::{commit_failed, internal, now_ms, to_time};
 use chrono::{DateTime, Utc};
 use sqlx::{Row, SqliteConnection};
@@ -162,40 +162,35 @@ impl Events {
     /// Closes a claimed delivery without an attempt: the endpoint's payload
     /// shape has no form for its event.
     pub async fn skip_delivery(&self, delivery_id: i64) -> Result<(), CoreError> {
-        let now = now_ms();
-        self.committer
-            .run(move |conn| {
-                Box::pin(async move {
-                    sqlx::query(
-                        "UPDATE webhook_deliveries SET status = 'skipped', claimed_until = NULL, \
-                         updated_at = $2 WHERE id = $1",
-                    )
-                    .bind(delivery_id)
-                    .bind(now)
-                    .execute(conn)
-                    .await
-                    .map(|_| ())
-                })
-            })
-            .await
-            .map_err(commit_failed)
+        self.close_delivery(delivery_id, "skipped", None).await
     }
 
     /// Closes a claimed delivery without an attempt because it can no
     /// longer go anywhere (its endpoint was disabled or deleted after it
     /// was queued), as disabling closes the endpoint's other deliveries.
     pub async fn cancel_delivery(&self, delivery_id: i64, reason: &str) -> Result<(), CoreError> {
+        self.close_delivery(delivery_id, "cancelled", Some(reason.to_owned()))
+            .await
+    }
+
+    /// Ends an undelivered delivery with `status`, keeping `reason`.
+    async fn close_delivery(
+        &self,
+        delivery_id: i64,
+        status: &'static str,
+        reason: Option<String>,
+    ) -> Result<(), CoreError> {
         let now = now_ms();
-        let reason = reason.to_owned();
         self.committer
             .run(move |conn| {
                 Box::pin(async move {
                     sqlx::query(
-                        "UPDATE webhook_deliveries SET status = 'cancelled', claimed_until = NULL, \
-                         last_error = $2, updated_at = $3 \
+                        "UPDATE webhook_deliveries SET status = $2, claimed_until = NULL, \
+                         last_error = COALESCE($3, last_error), updated_at = $4 \
                          WHERE id = $1 AND status IN ('pending', 'delivering')",
                     )
                     .bind(delivery_id)
+                    .bind(status)
                     .bind(reason)
                     .bind(now)
                     .execute(conn)
@@ -243,36 +238,15 @@ impl Events {
     /// Events whose deliveries still wait on something (after a restart:
     /// media downloads that never finished).
     pub async fn held_events(&self) -> Result<Vec<StoredEvent>, CoreError> {
-        let rows = sqlx::query(
-            "SELECT seq, id, tenant_id, session_id, kind, data, created_at FROM events \
+        let rows = sqlx::query(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events \
              WHERE seq IN (SELECT DISTINCT event_seq FROM webhook_deliveries \
-                           WHERE held_for IS NOT NULL AND status = 'pending')",
-        )
+                           WHERE held_for IS NOT NULL AND status = 'pending')"
+        ))
         .fetch_all(self.pool())
         .await
         .map_err(internal)?;
         rows.iter().map(event_from_row).collect()
-    }
-
-    /// Lets the event's deliveries that were held back go now.
-    pub async fn release_held(&self, event_seq: i64) -> Result<(), CoreError> {
-        let now = now_ms();
-        self.committer
-            .run(move |conn| {
-                Box::pin(async move {
-                    sqlx::query(
-                        "UPDATE webhook_deliveries SET held_for = NULL, next_at = $2, updated_at = $2 \
-                         WHERE event_seq = $1 AND held_for IS NOT NULL",
-                    )
-                    .bind(event_seq)
-                    .bind(now)
-                    .execute(conn)
-                    .await
-                    .map(|_| ())
-                })
-            })
-            .await
-            .map_err(commit_failed)
     }
 
     /// The tenant's event with this id.
@@ -281,10 +255,9 @@ impl Events {
         tenant: TenantId,
         id: &str,
     ) -> Result<Option<StoredEvent>, CoreError> {
-        let row = sqlx::query(
-            "SELECT seq, id, tenant_id, session_id, kind, data, created_at FROM events \
-             WHERE tenant_id = $1 AND id = $2",
-        )
+        let row = sqlx::query(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE tenant_id = $1 AND id = $2"
+        ))
         .bind(tenant.0)
         .bind(id)
         .fetch_optional(self.pool())

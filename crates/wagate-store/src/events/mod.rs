@@ -49,6 +49,9 @@ pub struct StoredEvent {
     pub created_at: DateTime<Utc>,
 }
 
+/// The columns [`event_from_row`] reads.
+const EVENT_COLUMNS: &str = "seq, id, tenant_id, session_id, kind, data, created_at";
+
 /// The outbox over the process's committer. Cheap to clone.
 #[derive(Clone)]
 pub struct Events {
@@ -148,11 +151,11 @@ impl Events {
         after_seq: i64,
         limit: u32,
     ) -> Result<Vec<StoredEvent>, CoreError> {
-        let rows = sqlx::query(
-            "SELECT seq, id, tenant_id, session_id, kind, data, created_at FROM events \
+        let rows = sqlx::query(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events \
              WHERE tenant_id = $1 AND ($2 IS NULL OR session_id = $2) AND seq > $3 \
-             ORDER BY seq LIMIT $4",
-        )
+             ORDER BY seq LIMIT $4"
+        ))
         .bind(tenant.0)
         .bind(session.map(SessionId::as_str))
         .bind(after_seq)
@@ -165,9 +168,9 @@ impl Events {
 
     /// One event by `seq`.
     pub async fn get(&self, seq: i64) -> Result<Option<StoredEvent>, CoreError> {
-        let row = sqlx::query(
-            "SELECT seq, id, tenant_id, session_id, kind, data, created_at FROM events WHERE seq = $1",
-        )
+        let row = sqlx::query(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE seq = $1"
+        ))
         .bind(seq)
         .fetch_optional(self.committer.pool())
         .await
