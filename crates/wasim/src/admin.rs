@@ -359,6 +359,8 @@ async fn stats(State(world): State<Arc<World>>) -> Json<Value> {
         "accounts": st.accounts.len(),
         "messagesRelayed": world.counters.messages_relayed.load(Ordering::Relaxed),
         "duplicateMessages": world.counters.duplicate_messages.load(Ordering::Relaxed),
+        "unackedMessages": st.unacked_count(),
+        "offlineMessages": st.offline.values().map(Vec::len).sum::<usize>(),
         "logins": world.counters.logins.load(Ordering::Relaxed),
         "handshakes": {
             "xx": world.counters.handshakes_xx.load(Ordering::Relaxed),

@@ -32,6 +32,7 @@ pub enum Role {
 }
 
 pub struct Conn {
+    pub id: ConnId,
     pub handle: ConnHandle,
     pub role: Role,
 }
@@ -61,6 +62,7 @@ pub async fn serve(world: Arc<World>, socket: WebSocket) {
     let mut reader = CipherState::new(established.read);
     if let Some(role) = admit(&world, id, &handle, &established.payload) {
         let mut conn = Conn {
+            id,
             handle: handle.clone(),
             role,
         };
@@ -254,11 +256,20 @@ async fn read_loop(
 }
 
 fn forget(world: &World, id: ConnId) {
-    let mut st = world.lock();
-    st.conns.remove(&id);
-    st.pairing.remove(&id);
-    st.qr_refs.retain(|_, c| *c != id);
-    st.online.retain(|_, c| *c != id);
+    let back_elsewhere = {
+        let mut st = world.lock();
+        st.conns.remove(&id);
+        st.pairing.remove(&id);
+        st.qr_refs.retain(|_, c| *c != id);
+        st.online.retain(|_, c| *c != id);
+        st.requeue_unacked(id)
+    };
+    // The device logged in again before this connection was seen to end.
+    if let Some((device, nodes)) = back_elsewhere {
+        for node in nodes {
+            world.deliver(&device, node);
+        }
+    }
 }
 
 /// Sends an IQ the server initiates and remembers what it was for.

@@ -20,7 +20,14 @@ pub async fn handle(world: &Arc<World>, conn: &mut Conn, node: Node) {
                 crate::routing::on_receipt(world, conn, from.clone(), &node);
             }
         }
-        // Acks of what we delivered, presence and chat states need no answer.
+        // A message the client could not use is acked rather than
+        // receipted; either way it is not sent again.
+        "ack" if attr(&node, "class").as_deref() == Some("message") => {
+            if let Some(id) = attr(&node, "id") {
+                world.lock().acked(conn.id, &[id]);
+            }
+        }
+        // Other acks, presence and chat states need no answer.
         _ => {}
     }
 }

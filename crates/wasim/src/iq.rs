@@ -34,7 +34,7 @@ pub async fn answer(world: &Arc<World>, conn: &Conn, me: DeviceAddr, iq: &Node) 
             // device was away, then the end-of-offline marker.
             conn.handle.send(iq_result(iq, vec![]));
             if first == "active" {
-                crate::routing::flush_offline(world, &me, &conn.handle);
+                crate::routing::flush_offline(world, &me, conn.id, &conn.handle);
                 crate::phone::maybe_share_app_state_keys(world.clone(), me.clone(), true).await;
             }
             return Answer::Done;

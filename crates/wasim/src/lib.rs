@@ -21,6 +21,7 @@ mod phone;
 mod routing;
 pub mod signal;
 mod sim_config;
+mod unacked;
 mod usync;
 pub mod wire;
 mod world;

@@ -5,7 +5,7 @@
 use crate::conn::Conn;
 use crate::faults::AckMode;
 use crate::nodes::{SERVER, attr, bytes, child, children, now, split_jid};
-use crate::world::{ConnHandle, DeviceAddr, World};
+use crate::world::{ConnHandle, ConnId, DeviceAddr, World};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use wacore_binary::Node;
@@ -152,16 +152,19 @@ pub fn on_receipt(world: &World, conn: &Conn, from: DeviceAddr, node: &Node) {
         ack = ack.attr("type", k.clone());
     }
     conn.handle.send(ack.build());
+    let mut ids = vec![id];
+    if let Some(list) = child(node, "list") {
+        ids.extend(children(list).iter().filter_map(|i| attr(i, "id")));
+    }
+    // Any receipt for a message, even a retry request, is the device
+    // taking it: the server does not send it again.
+    world.lock().acked(conn.id, &ids);
     let Some((user, _, server)) = split_jid(&to) else {
         return;
     };
     let Some(phone) = world.phone_of(&user, &server) else {
         return;
     };
-    let mut ids = vec![id];
-    if let Some(list) = child(node, "list") {
-        ids.extend(children(list).iter().filter_map(|i| attr(i, "id")));
-    }
     crate::phone::record_receipt(
         world,
         &phone,
@@ -171,14 +174,18 @@ pub fn on_receipt(world: &World, conn: &Conn, from: DeviceAddr, node: &Node) {
     );
 }
 
-/// Sends what waited for this device, then the end-of-offline marker.
-pub fn flush_offline(world: &World, me: &DeviceAddr, handle: &ConnHandle) {
-    let queued = world.lock().offline.remove(me).unwrap_or_default();
+/// Sends what waited for this device on connection `conn`, then the
+/// end-of-offline marker. Each message stays due until acknowledged.
+pub fn flush_offline(world: &World, me: &DeviceAddr, conn: ConnId, handle: &ConnHandle) {
+    let mut st = world.lock();
+    let queued = st.offline.remove(me).unwrap_or_default();
     let count = queued.len();
     for mut node in queued {
         node.attrs.insert("offline", "1");
+        st.sent_unacked(conn, me, &node);
         handle.send(node);
     }
+    drop(st);
     handle.send(
         NodeBuilder::new("ib")
             .children([NodeBuilder::new("offline")

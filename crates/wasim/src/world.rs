@@ -197,6 +197,9 @@ pub struct WorldState {
     /// QR ref → connection showing it.
     pub qr_refs: HashMap<String, ConnId>,
     pub offline: HashMap<DeviceAddr, Vec<Node>>,
+    /// Messages each connection was sent and has not acknowledged; due
+    /// again when it ends (see [`crate::unacked`]).
+    pub unacked: HashMap<ConnId, crate::unacked::Unacked>,
     /// Phone numbers whose companions are refused at login.
     pub refuse_login: HashSet<String>,
     /// Outgoing IQs awaiting the client's answer: id → what they were.
@@ -294,10 +297,14 @@ impl World {
     }
 
     /// Sends to a device now if it is online, else keeps it for its next
-    /// login. Returns true when delivered live.
+    /// login. Returns true when delivered live; a message stays due until
+    /// the device acknowledges it.
     pub fn deliver(&self, to: &DeviceAddr, node: Node) -> bool {
         let mut st = self.lock();
-        if let Some(handle) = st.online.get(to).and_then(|c| st.conns.get(c)) {
+        if let Some(&conn) = st.online.get(to)
+            && let Some(handle) = st.conns.get(&conn).cloned()
+        {
+            st.sent_unacked(conn, to, &node);
             handle.send(node);
             return true;
         }
