@@ -76,6 +76,11 @@ impl FetchError {
         }
     }
 
+    pub(crate) fn from_rejected(rejected: UrlRejected) -> Self {
+        let message = rejected.to_string();
+        FetchError::rejected(&rejected, message)
+    }
+
     fn rejected(rejected: &UrlRejected, message: String) -> Self {
         match rejected {
             UrlRejected::Address(_) => FetchError::AddressRefused { message },
@@ -86,7 +91,7 @@ impl FetchError {
     /// Finds this crate's own errors inside `reqwest`'s (the resolver and
     /// the redirect policy can only hand them over boxed) before falling
     /// back to `reqwest`'s own kinds.
-    fn from_reqwest(err: reqwest::Error) -> Self {
+    pub(crate) fn from_reqwest(err: reqwest::Error) -> Self {
         let mut source = err.source();
         let mut innermost = None;
         while let Some(cause) = source {
@@ -128,10 +133,7 @@ pub async fn fetch_capped(
     max_bytes: u64,
     policy: &AddressPolicy,
 ) -> Result<Fetched, FetchError> {
-    check_url(url, policy).map_err(|rejected| {
-        let message = rejected.to_string();
-        FetchError::rejected(&rejected, message)
-    })?;
+    check_url(url, policy).map_err(FetchError::from_rejected)?;
     let mut response = client
         .get(url.clone())
         .send()

@@ -12,6 +12,8 @@
 //!   refused addresses (so the address dialled is the address checked) and
 //!   whose redirects are re-checked hop by hop;
 //! - [`fetch_capped`] downloads a body with a size cap and a deadline;
+//! - [`link_preview`] reads the title, description and image of a linked
+//!   page and makes the thumbnail a preview card shows;
 //! - [`webhook`] signs, delivers and schedules webhook messages.
 //!
 //! Callers that send requests themselves must run [`check_url`] on the URL
@@ -22,6 +24,7 @@ mod cidr;
 mod client;
 mod fetch;
 mod file_name;
+pub mod link_preview;
 mod policy;
 mod resolver;
 mod special;

@@ -3,6 +3,7 @@
 
 mod addresses;
 mod limits;
+mod link_preview;
 mod metadata;
 mod redirects;
 mod support;

@@ -31,6 +31,10 @@ impl Hits {
     pub fn count(&self) -> usize {
         self.0.load(Ordering::SeqCst)
     }
+
+    pub fn record(&self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
 }
 
 /// A server answering `body` on every path, counting the requests.
