@@ -2,6 +2,7 @@ pub mod blobs;
 pub mod commit;
 pub mod domain;
 pub mod events;
+pub mod history;
 pub mod outbound;
 
 pub use blobs::BlobStore;

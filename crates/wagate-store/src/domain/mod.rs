@@ -10,7 +10,7 @@ mod tenants;
 
 pub use api_keys::{ApiKeyRecord, NewApiKeyRecord};
 pub use sessions::{NewSession, SessionRecord};
-pub use tenants::{DEFAULT_TENANT, Tenant};
+pub use tenants::{DEFAULT_TENANT, MAX_RETENTION_DAYS, Tenant};
 
 use sqlx::SqlitePool;
 use wagate_core::CoreError;

@@ -14,15 +14,24 @@ pub struct Tenant {
     pub id: TenantId,
     pub name: String,
     pub created_at: DateTime<Utc>,
+    /// Days of message history kept; `None`: the configured default,
+    /// `Some(0)`: forever.
+    pub history_retention_days: Option<u32>,
 }
 
-const TENANT_COLUMNS: &str = "id, name, created_at";
+const TENANT_COLUMNS: &str = "id, name, created_at, history_retention_days";
+
+/// The longest retention a tenant may set (100 years).
+pub const MAX_RETENTION_DAYS: u32 = 36_500;
 
 fn tenant_from_row(row: &SqliteRow) -> Result<Tenant, sqlx::Error> {
     Ok(Tenant {
         id: TenantId(row.try_get("id")?),
         name: row.try_get("name")?,
         created_at: row.try_get("created_at")?,
+        history_retention_days: row
+            .try_get::<Option<i64>, _>("history_retention_days")?
+            .map(|d| d.clamp(0, i64::from(MAX_RETENTION_DAYS)) as u32),
     })
 }
 
@@ -52,6 +61,33 @@ impl Store {
             "SELECT {TENANT_COLUMNS} FROM tenants WHERE id = $1"
         ))
         .bind(id.0)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(internal)?;
+        row.as_ref()
+            .map(tenant_from_row)
+            .transpose()
+            .map_err(internal)
+    }
+
+    /// Sets (or with `None` clears) how many days of history the tenant
+    /// keeps; `None` when there is no such tenant.
+    pub async fn set_history_retention(
+        &self,
+        id: TenantId,
+        days: Option<u32>,
+    ) -> Result<Option<Tenant>, CoreError> {
+        if days.is_some_and(|d| d > MAX_RETENTION_DAYS) {
+            return Err(CoreError::validation(
+                "historyRetentionDays",
+                format!("must be from 0 (keep forever) to {MAX_RETENTION_DAYS}"),
+            ));
+        }
+        let row = sqlx::query(&format!(
+            "UPDATE tenants SET history_retention_days = $2 WHERE id = $1 RETURNING {TENANT_COLUMNS}"
+        ))
+        .bind(id.0)
+        .bind(days.map(i64::from))
         .fetch_optional(self.pool())
         .await
         .map_err(internal)?;

@@ -13,9 +13,11 @@ use crate::cipher::StateCipher;
 use crate::commit::Committer;
 use crate::outbound::{commit_failed, internal, now_ms, to_time};
 use chrono::{DateTime, Utc};
+use serde::Deserialize;
 use sqlx::{Row, SqliteConnection};
 use std::sync::Arc;
 use tokio::sync::watch;
+use wagate_core::events::{EventKind, InboundMessage};
 use wagate_core::{CoreError, SessionId, SessionKey, TenantId};
 
 /// An event to append. `data` is the native payload's `data` (JSON).
@@ -239,7 +241,17 @@ async fn append_inbound_in(
     if seen.is_some() {
         return Ok(None);
     }
-    let seq = append_in(conn, e, now_ms()).await?;
+    let received = now_ms();
+    let seq = append_in(conn, e, received).await?;
+    // The history row commits with the event: both exist or neither.
+    if e.kind == EventKind::MessageReceived.as_str() {
+        match InboundMessage::deserialize(&e.data) {
+            Ok(m) => crate::history::record_inbound_in(conn, &e.key, seq, &m, received).await?,
+            Err(err) => {
+                tracing::warn!(event = %e.id, "received message left out of history: {err}")
+            }
+        }
+    }
     sqlx::query(
         "INSERT INTO inbound_seen (tenant_id, session_id, chat_jid, sender_jid, message_id, event_seq) \
          VALUES ($1, $2, $3, $4, $5, $6)",

@@ -4,6 +4,7 @@
 
 use super::{Outbound, commit_failed};
 use crate::events::{Events, NewEvent, append_in};
+use crate::history;
 use sqlx::SqliteConnection;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
@@ -192,6 +193,15 @@ async fn announce(
         Outcome::Sent { at_ms, .. } | Outcome::Receipt { at_ms, .. } => (None, *at_ms),
         Outcome::Retry { .. } => (None, now),
     };
+    let key = SessionKey {
+        tenant: TenantId(tenant),
+        session,
+    };
+    // The message joins its chat's history when it first leaves the
+    // queue, in this batch rather than in the accept transaction.
+    if matches!(old.as_str(), "queued" | "sending" | "failed") {
+        history::record_outbound_in(conn, &key, id, &to, at_ms, new != "failed").await?;
+    }
     let mut data =
         serde_json::json!({ "id": id, "to": to, "status": new, "timestamp": at_ms / 1000 });
     if let Some(error) = error {
@@ -199,10 +209,7 @@ async fn announce(
     }
     let event = NewEvent {
         id: EventId::generate().as_str().to_string(),
-        key: SessionKey {
-            tenant: TenantId(tenant),
-            session,
-        },
+        key,
         kind: EventKind::MessageStatus.as_str().to_string(),
         data,
         held_for: None,
