@@ -4,11 +4,9 @@
 //! has in the chat, and uploading media. Everything else is [`assemble`],
 //! a pure function, so each kind's wire shape is tested without a client.
 
-use super::{build_changes, build_media, build_shared};
+use super::{build_changes, build_link, build_media, build_shared};
 use async_trait::async_trait;
-use wagate_core::outbound::{
-    Content, LinkPreview, MediaBlob, MessageRef, OutboundBody, SendFailure,
-};
+use wagate_core::outbound::{Content, MediaBlob, MessageRef, OutboundBody, SendFailure};
 use whatsapp_rust::Client;
 use whatsapp_rust::Jid;
 use whatsapp_rust::buffa::MessageField;
@@ -17,11 +15,13 @@ use whatsapp_rust::wacore::proto_helpers::MessageExt;
 use whatsapp_rust::wacore_binary::JidExt;
 use whatsapp_rust::waproto::whatsapp as wa;
 
+pub use build_link::{JpegThumbnail, LinkCard};
 pub use build_media::Uploaded;
 
 /// Where the bytes of media files live: the gateway's blob store in
 /// production, a map in tests. Queued media is read from it; received
-/// media is stored in it.
+/// media is stored in it. Link preview cards come from here too, being
+/// the other outside content a message carries.
 #[async_trait]
 pub trait MediaSource: Send + Sync {
     /// The file's bytes; `ErrorKind::NotFound` when the store lost it.
@@ -34,11 +34,19 @@ pub trait MediaSource: Send + Sync {
             "this media store keeps no received files",
         ))
     }
+
+    /// The preview card of the page at `url`, fetched now; `None` when
+    /// previews are not fetched or the page gave nothing to show (the
+    /// source logs why).
+    async fn link_card(&self, _url: &str) -> Option<LinkCard> {
+        None
+    }
 }
 
 /// The message to hand to `send_message_with_options` for `body`, sent to
 /// chat `to`. Media is uploaded here, so a retry uploads again: WhatsApp
-/// media URLs expire, and a fresh media key costs nothing.
+/// media URLs expire, and a fresh media key costs nothing. A link preview
+/// the sender did not write is fetched here too.
 pub async fn build_message(
     client: &Client,
     to: &Jid,
@@ -52,20 +60,25 @@ pub async fn build_message(
         }
         _ => None,
     };
-    assemble(to, &own, body, uploaded)
+    let card = build_link::fetch_card(&body.content, media).await;
+    assemble(to, &own, body, uploaded, card.as_ref())
 }
 
-/// The message for `body` once any media is uploaded. `own` is who this
-/// session is in the chat: quotes of its own messages and edits name it.
+/// The message for `body` once any media is uploaded and any link preview
+/// card fetched. `own` is who this session is in the chat: quotes of its
+/// own messages and edits name it.
 pub fn assemble(
     to: &Jid,
     own: &Jid,
     body: &OutboundBody,
     uploaded: Option<Uploaded>,
+    card: Option<&LinkCard>,
 ) -> Result<wa::Message, SendFailure> {
     let now_ms = whatsapp_rust::wacore::time::now_millis();
     let mut msg = match &body.content {
-        Content::Text { text, link_preview } => text_message(text, link_preview.as_ref()),
+        Content::Text { text, link_preview } => {
+            build_link::text_message(text, link_preview.as_ref(), card)
+        }
         Content::Media {
             kind,
             blob,
@@ -131,31 +144,6 @@ async fn own_jid_in(client: &Client, to: &Jid) -> Result<Jid, SendFailure> {
     })
 }
 
-/// Plain text is a bare `conversation`, as WhatsApp Web sends it; a link
-/// preview needs the extended form.
-fn text_message(text: &str, preview: Option<&LinkPreview>) -> wa::Message {
-    let Some(preview) = preview else {
-        return wa::Message {
-            conversation: Some(text.to_string()),
-            ..Default::default()
-        };
-    };
-    wa::Message {
-        extended_text_message: MessageField::some(wa::message::ExtendedTextMessage {
-            text: Some(text.to_string()),
-            // The link as it appears in the text. WhatsApp's current
-            // protocol has no separate canonical URL any more.
-            matched_text: Some(preview.url.clone()),
-            title: preview.title.clone(),
-            description: preview.description.clone(),
-            // NONE is what WhatsApp Web sets for an ordinary page preview.
-            preview_type: Some(wa::message::extended_text_message::PreviewType::NONE),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
-}
-
 /// The reply context for a quote of `reply`: its id, its author, and its
 /// text when known (without the text a phone shows an empty quote).
 pub(super) fn quote(to: &Jid, own: &Jid, reply: &MessageRef) -> wa::ContextInfo {
@@ -198,6 +186,7 @@ fn attach_quote(msg: &mut wa::Message, context: wa::ContextInfo) {
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
+    use wagate_core::outbound::LinkPreview;
 
     pub fn chat() -> Jid {
         "15550002222@s.whatsapp.net".parse().unwrap()
@@ -220,7 +209,7 @@ pub(super) mod tests {
         content: Content,
         reply_to: Option<MessageRef>,
     ) -> Result<wa::Message, SendFailure> {
-        assemble(&chat(), &me(), &OutboundBody { content, reply_to }, None)
+        assemble(&chat(), &me(), &OutboundBody { content, reply_to }, None, None)
     }
 
     fn text(text: &str, link_preview: Option<LinkPreview>) -> Content {
@@ -310,6 +299,7 @@ pub(super) mod tests {
     fn a_reply_keeps_the_link_preview() {
         let preview = LinkPreview {
             url: "https://example.com".into(),
+            title: Some("Example".into()),
             ..Default::default()
         };
         let msg = build(

@@ -158,7 +158,7 @@ mod tests {
                 content,
                 reply_to: None,
             };
-            assemble(&group, &me(), &body, None)
+            assemble(&group, &me(), &body, None, None)
         };
         let participant = |msg: &whatsapp_rust::waproto::whatsapp::Message| {
             let key = msg

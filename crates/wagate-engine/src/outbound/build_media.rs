@@ -214,7 +214,7 @@ mod tests {
             content,
             reply_to: None,
         };
-        assemble(&chat(), &me(), &body, Some(uploaded())).unwrap()
+        assemble(&chat(), &me(), &body, Some(uploaded()), None).unwrap()
     }
 
     #[test]
@@ -300,7 +300,7 @@ mod tests {
             content,
             reply_to: Some(target(false)),
         };
-        let msg = assemble(&chat(), &me(), &body, Some(uploaded())).unwrap();
+        let msg = assemble(&chat(), &me(), &body, Some(uploaded()), None).unwrap();
         let inner = msg.document_with_caption_message.as_option().unwrap();
         let doc = inner
             .message
@@ -328,7 +328,7 @@ mod tests {
             content,
             reply_to: None,
         };
-        let err = assemble(&chat(), &me(), &body, None).unwrap_err();
+        let err = assemble(&chat(), &me(), &body, None, None).unwrap_err();
         assert!(matches!(err, SendFailure::Permanent(_)), "{err:?}");
     }
 

@@ -4,11 +4,12 @@
 mod acks;
 pub mod build;
 mod build_changes;
+mod build_link;
 mod build_media;
 mod build_shared;
 mod outbox;
 mod pacing;
 mod sender;
 
-pub use build::MediaSource;
+pub use build::{JpegThumbnail, LinkCard, MediaSource};
 pub use outbox::{OutboundSettings, Outbox};
