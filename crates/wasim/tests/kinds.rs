@@ -56,6 +56,8 @@ async fn text_link_preview_and_reply() {
             title: Some("A post".into()),
             description: Some("What the post says".into()),
             jpeg_thumbnail: Some(vec![0xff, 0xd8, 0xff, 0xd9]),
+            thumbnail_width: Some(300),
+            thumbnail_height: Some(200),
             ..Default::default()
         }),
         ..Default::default()
@@ -64,9 +66,14 @@ async fn text_link_preview_and_reply() {
     let entry = inbox_entry(&sim, CONTACT, &id).await;
     assert_eq!(entry["type"], "text");
     assert_eq!(entry["text"], "look at https://example.com/post");
+    let thumbnail = json!({
+        "size": 4, "jpeg": true, "width": 300, "height": 200,
+        "sha256": "32461d5bd1773012acef0ba15636752949bd7c2ce50f9172159d9f56cf0dd9af"
+    });
     assert_eq!(
         entry["linkPreview"],
-        json!({"url": "https://example.com/post", "title": "A post", "description": "What the post says"})
+        json!({"url": "https://example.com/post", "title": "A post",
+               "description": "What the post says", "thumbnail": thumbnail})
     );
 
     let reply = wa::Message {

@@ -1,6 +1,7 @@
 //! Text messages: plain, or extended with a link preview.
 
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 use waproto::whatsapp as wa;
 
 /// `{"type":"text","text","linkPreview"}`, for either text kind.
@@ -28,7 +29,23 @@ fn link_preview(ext: &wa::message::ExtendedTextMessage) -> Value {
     }
     // The matched text is the link as the user typed it; the chat message's
     // schema has no separate canonical URL (only the consumer-app one does).
-    json!({"url": ext.matched_text, "title": ext.title, "description": ext.description})
+    let mut card = json!({"url": ext.matched_text, "title": ext.title, "description": ext.description});
+    if let Some(jpeg) = &ext.jpeg_thumbnail {
+        card["thumbnail"] = thumbnail(jpeg, ext);
+    }
+    card
+}
+
+/// The picture on the card, described rather than copied: phones show
+/// only JPEG thumbnails, so whether it is one is part of the answer.
+fn thumbnail(jpeg: &[u8], ext: &wa::message::ExtendedTextMessage) -> Value {
+    json!({
+        "size": jpeg.len(),
+        "sha256": hex::encode(Sha256::digest(jpeg)),
+        "jpeg": jpeg.starts_with(&[0xFF, 0xD8, 0xFF]),
+        "width": ext.thumbnail_width,
+        "height": ext.thumbnail_height,
+    })
 }
 
 /// The text a person reads in a message: its body or its media caption.
