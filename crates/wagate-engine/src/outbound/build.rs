@@ -209,7 +209,13 @@ pub(super) mod tests {
         content: Content,
         reply_to: Option<MessageRef>,
     ) -> Result<wa::Message, SendFailure> {
-        assemble(&chat(), &me(), &OutboundBody { content, reply_to }, None, None)
+        assemble(
+            &chat(),
+            &me(),
+            &OutboundBody { content, reply_to },
+            None,
+            None,
+        )
     }
 
     fn text(text: &str, link_preview: Option<LinkPreview>) -> Content {

@@ -107,7 +107,9 @@ mod tests {
     }
 
     fn extended(msg: &wa::Message) -> &wa::message::ExtendedTextMessage {
-        msg.extended_text_message.as_option().expect("extended text")
+        msg.extended_text_message
+            .as_option()
+            .expect("extended text")
     }
 
     #[test]
@@ -125,7 +127,10 @@ mod tests {
             ext.jpeg_thumbnail.as_deref(),
             Some(&[0xFF, 0xD8, 0xFF, 0xD9][..])
         );
-        assert_eq!((ext.thumbnail_width, ext.thumbnail_height), (Some(300), Some(157)));
+        assert_eq!(
+            (ext.thumbnail_width, ext.thumbnail_height),
+            (Some(300), Some(157))
+        );
     }
 
     #[test]

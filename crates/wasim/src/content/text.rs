@@ -29,7 +29,8 @@ fn link_preview(ext: &wa::message::ExtendedTextMessage) -> Value {
     }
     // The matched text is the link as the user typed it; the chat message's
     // schema has no separate canonical URL (only the consumer-app one does).
-    let mut card = json!({"url": ext.matched_text, "title": ext.title, "description": ext.description});
+    let mut card =
+        json!({"url": ext.matched_text, "title": ext.title, "description": ext.description});
     if let Some(jpeg) = &ext.jpeg_thumbnail {
         card["thumbnail"] = thumbnail(jpeg, ext);
     }
