@@ -8,7 +8,8 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use wagate_core::{SessionKey, SessionStatus, SessionUpdate};
 use wagate_store::WaStateBackend;
-use whatsapp_rust::Client;
+use wagate_store::outbound::Outcome;
+use whatsapp_rust::{CacheConfig, CacheEntryConfig, Client};
 use whatsapp_rust::bot::{Bot, BotHandle, EventDelivery};
 use whatsapp_rust::transport::TokioWebSocketTransportFactory;
 use whatsapp_rust::types::events::Event;
@@ -17,6 +18,14 @@ use whatsapp_rust::types::events::Event;
 const RESTART_DELAY: Duration = Duration::from_secs(2);
 /// Events buffered between the client and the session task.
 const EVENT_MAILBOX: usize = 1024;
+/// Sent messages a client keeps in memory for answering retry receipts.
+/// Without this cache the client awaits the database write of every sent
+/// message before `send_message` returns, which halves a session's send
+/// rate; with it the row is still written, just behind the send. The cap
+/// bounds a busy session's memory (a few hundred bytes per text).
+const RECENT_SENT_IN_MEMORY: u64 = 256;
+/// How long a sent message stays in that cache: the client's own default.
+const RECENT_SENT_TTL: Duration = Duration::from_secs(300);
 
 /// The handle the engine keeps for a running session.
 pub(crate) struct Running {
@@ -130,11 +139,34 @@ impl Engine {
         {
             tracing::error!(session = %key.session, "cannot delete WhatsApp state: {e}");
         }
+        self.fail_unsent(key).await;
         self.writer.record(key, SessionUpdate::Qr(None));
         self.writer.record(key, SessionUpdate::PairCode(None));
         self.writer.record(key, SessionUpdate::Status(status));
         // Callers answer with the session's new state: it must be written.
         self.writer.flush().await;
+    }
+
+    /// A logged-out session's number is gone: what it had not sent cannot
+    /// go out from it, and must not go out from whichever number is linked
+    /// next under the same session id. Each message fails with a reason
+    /// (and its `message.status` event), so the sender can act on it.
+    async fn fail_unsent(&self, key: &SessionKey) {
+        let unsent = match self.outbox.queue.unsent(key).await {
+            Ok(ids) => ids,
+            Err(e) => {
+                tracing::error!(session = %key.session, "cannot list unsent messages: {e}");
+                return;
+            }
+        };
+        for id in unsent {
+            self.outbox.count(false);
+            self.outbox.outcomes.record(Outcome::Failed {
+                id,
+                reason: "the session was logged out before the message was sent".into(),
+            });
+        }
+        self.outbox.outcomes.flush().await;
     }
 
     async fn run_client(
@@ -150,6 +182,10 @@ impl Engine {
             .with_transport_factory(
                 TokioWebSocketTransportFactory::new().with_url(self.config.wa_url.clone()),
             )
+            .with_cache_config(CacheConfig {
+                recent_messages: CacheEntryConfig::new(Some(RECENT_SENT_TTL), RECENT_SENT_IN_MEMORY),
+                ..CacheConfig::default()
+            })
             .with_event_delivery(EventDelivery::Ordered {
                 capacity: EVENT_MAILBOX,
             })

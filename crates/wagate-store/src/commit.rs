@@ -154,20 +154,31 @@ async fn checkpoint_loop(pool: SqlitePool) {
 
 /// One transaction for `batch`; every job is answered, after the commit
 /// (or with the reason there was none).
+///
+/// Each job runs inside the savepoint `job`, so its failure undoes only
+/// its own writes. Every statement is a round trip to the connection's
+/// thread, so a successful job's release and the next job's savepoint go
+/// in one, and the commit releases the last. After a `ROLLBACK TO` the
+/// savepoint stays open right where the next job starts.
 async fn run_batch(pool: &SqlitePool, batch: Vec<Job>) {
     let mut conn = match pool.acquire().await {
         Ok(c) => c,
         Err(e) => return fail_all(batch, e),
     };
-    if let Err(e) = sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await {
+    if let Err(e) = sqlx::query("BEGIN IMMEDIATE; SAVEPOINT job")
+        .execute(&mut *conn)
+        .await
+    {
+        let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
         return fail_all(batch, e);
     }
     let mut results = Vec::with_capacity(batch.len());
     let mut replies = Vec::with_capacity(batch.len());
-    let mut jobs = batch.into_iter();
+    let mut jobs = batch.into_iter().peekable();
     while let Some(Job { work, done }) = jobs.next() {
         replies.push(done);
-        let result = run_job(&mut conn, work).await;
+        let more = jobs.peek().is_some();
+        let result = run_job(&mut conn, work, more).await;
         if let Err(e @ CommitError::Commit(_)) = &result {
             // The savepoint machinery itself failed: the transaction's
             // state is unknown, so nothing of it may be committed, and
@@ -193,23 +204,26 @@ async fn run_batch(pool: &SqlitePool, batch: Vec<Job>) {
     }
 }
 
-/// One job inside its own savepoint: its failure undoes only its writes.
-async fn run_job(conn: &mut SqliteConnection, work: Work) -> Result<Output, CommitError> {
+/// One job inside the open savepoint; `more` says another job follows
+/// and needs a savepoint of its own.
+async fn run_job(
+    conn: &mut SqliteConnection,
+    work: Work,
+    more: bool,
+) -> Result<Output, CommitError> {
     let commit_err = |e| CommitError::Commit(Arc::new(e));
-    sqlx::query("SAVEPOINT job")
-        .execute(&mut *conn)
-        .await
-        .map_err(commit_err)?;
     match work(conn).await {
         Ok(out) => {
-            sqlx::query("RELEASE job")
-                .execute(&mut *conn)
-                .await
-                .map_err(commit_err)?;
+            if more {
+                sqlx::query("RELEASE job; SAVEPOINT job")
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(commit_err)?;
+            }
             Ok(out)
         }
         Err(e) => {
-            sqlx::query("ROLLBACK TO job; RELEASE job")
+            sqlx::query("ROLLBACK TO job")
                 .execute(&mut *conn)
                 .await
                 .map_err(commit_err)?;

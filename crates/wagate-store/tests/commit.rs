@@ -98,3 +98,49 @@ async fn a_job_returns_what_it_read_inside_the_transaction() {
         .unwrap();
     assert_eq!(v, 42);
 }
+
+#[tokio::test]
+async fn failing_and_succeeding_jobs_interleaved_keep_exactly_the_good_writes() {
+    let (c, _dir) = committer().await;
+    insert(&c, "taken", 0).await.unwrap();
+    // Failures first, last and back to back, all submitted together so
+    // they share transactions.
+    let plan = [false, true, false, false, true, true, false, true, false];
+    let jobs = plan.iter().enumerate().map(|(i, ok)| {
+        let c = c.clone();
+        let key = if *ok { format!("ok{i}") } else { "taken".into() };
+        async move {
+            c.run(move |conn| {
+                Box::pin(async move {
+                    sqlx::query("INSERT INTO t (k, v) VALUES ($1, 1)")
+                        .bind(format!("half{i}"))
+                        .execute(&mut *conn)
+                        .await?;
+                    sqlx::query("INSERT INTO t (k, v) VALUES ($1, 1)")
+                        .bind(key)
+                        .execute(&mut *conn)
+                        .await?;
+                    Ok(())
+                })
+            })
+            .await
+        }
+    });
+    let results = futures::future::join_all(jobs).await;
+    for (ok, result) in plan.iter().zip(&results) {
+        assert_eq!(*ok, result.is_ok(), "{result:?}");
+    }
+    let keys: Vec<String> = sqlx::query_scalar("SELECT k FROM t ORDER BY k")
+        .fetch_all(c.pool())
+        .await
+        .unwrap();
+    let mut want = vec!["taken".to_string()];
+    for (i, ok) in plan.iter().enumerate() {
+        if *ok {
+            want.push(format!("half{i}"));
+            want.push(format!("ok{i}"));
+        }
+    }
+    want.sort();
+    assert_eq!(keys, want);
+}

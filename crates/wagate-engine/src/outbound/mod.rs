@@ -7,8 +7,10 @@ mod build_changes;
 mod build_link;
 mod build_media;
 mod build_shared;
+mod lanes;
 mod outbox;
 mod pacing;
+mod send_one;
 mod sender;
 
 pub use build::{JpegThumbnail, LinkCard, MediaSource};

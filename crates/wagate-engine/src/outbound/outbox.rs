@@ -29,6 +29,8 @@ pub struct OutboundSettings {
     pub visibility: Duration,
     /// Messages of one session awaiting their ack at once.
     pub max_in_flight: usize,
+    /// Recipients one session sends to at once (each in queue order).
+    pub parallel_recipients: usize,
     /// Who claims, in the queue's `claimed_by`.
     pub node: String,
 }
@@ -42,6 +44,7 @@ impl Default for OutboundSettings {
             claim_batch: 64,
             visibility: Duration::from_secs(120),
             max_in_flight: 64,
+            parallel_recipients: 8,
             node: format!("node-{}", hex::encode(rand::random::<[u8; 4]>())),
         }
     }

@@ -9,8 +9,16 @@ use wagate_core::outbound::SendPolicy;
 pub const HOUR_MS: i64 = 3_600_000;
 pub const DAY_MS: i64 = 24 * HOUR_MS;
 
+/// How long a session's pacing settings are used before they are read
+/// again (changes through the API apply within this time).
+const POLICY_FRESH: Duration = Duration::from_secs(1);
+
 pub struct Pacer {
     pub policy: SendPolicy,
+    policy_read: tokio::time::Instant,
+    /// Whether the queue records the session as paused by a cap: `None`
+    /// until known, so the first batch clears a pause an earlier run left.
+    pub pause_recorded: Option<bool>,
     last_send: Option<tokio::time::Instant>,
     /// Send times (ms) within the last hour, oldest first.
     hour: VecDeque<i64>,
@@ -29,10 +37,21 @@ impl Pacer {
     pub fn new(policy: SendPolicy, sent_last_hour: Vec<i64>, first_last_day: Vec<i64>) -> Pacer {
         Pacer {
             policy,
+            policy_read: tokio::time::Instant::now(),
+            pause_recorded: None,
             last_send: None,
             hour: sent_last_hour.into(),
             day: first_last_day.into(),
         }
+    }
+
+    pub fn policy_is_stale(&self) -> bool {
+        self.policy_read.elapsed() >= POLICY_FRESH
+    }
+
+    pub fn set_policy(&mut self, policy: SendPolicy) {
+        self.policy = policy;
+        self.policy_read = tokio::time::Instant::now();
     }
 
     fn trim(&mut self, now_ms: i64) {

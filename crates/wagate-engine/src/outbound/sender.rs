@@ -3,18 +3,17 @@
 //! WhatsApp answered. It idles while the session is not connected; the
 //! messages wait in the queue, not in memory.
 
-use super::acks::{AckReply, nack_is_permanent};
+use super::lanes::Lanes;
 use super::outbox::Outbox;
-use super::pacing::{DAY_MS, HOUR_MS, Hold, Pacer};
+use super::pacing::{DAY_MS, HOUR_MS, Pacer};
+use super::send_one::{hold_back, send_one};
 use crate::Engine;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
-use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{Notify, Semaphore};
 use wagate_core::SessionKey;
-use wagate_core::outbound::{Content, MessageId, SendFailure};
-use wagate_store::outbound::{Claimed, Outcome, now_ms};
+use wagate_store::outbound::now_ms;
 use whatsapp_rust::Client;
-use whatsapp_rust::send::SendOptions;
 
 /// Longest nap of an idle sender before it looks at the queue again.
 const IDLE_POLL: Duration = Duration::from_secs(5);
@@ -47,6 +46,10 @@ pub(crate) async fn run(engine: Weak<Engine>, key: SessionKey, wake: Arc<Notify>
                     Drained::Sent => {
                         idle_since = tokio::time::Instant::now();
                         continue;
+                    }
+                    Drained::SentAll(d) => {
+                        idle_since = tokio::time::Instant::now();
+                        d
                     }
                     Drained::Wait(d) => d,
                 }
@@ -98,7 +101,11 @@ async fn load_pacer(outbox: &Outbox, key: &SessionKey) -> Option<Pacer> {
 }
 
 enum Drained {
+    /// Sent a full batch; there may be more.
     Sent,
+    /// Sent everything due; the next is due after this long.
+    SentAll(Duration),
+    /// Sent nothing; look again after this long.
     Wait(Duration),
 }
 
@@ -109,15 +116,21 @@ async fn drain_once(
     pacer: &mut Pacer,
     in_flight: &Arc<Semaphore>,
 ) -> Drained {
-    // Settings changed through the API apply from the next batch on.
-    if let Ok(overrides) = outbox.queue.policy(key).await {
-        pacer.policy = outbox.settings.policy.with(&overrides);
+    // Settings changed through the API apply within a second, and at
+    // once to a session a cap holds (the API wakes it to lift the cap).
+    if (pacer.policy_is_stale() || pacer.hourly_hold(now_ms()).is_some())
+        && let Ok(overrides) = outbox.queue.policy(key).await
+    {
+        pacer.set_policy(outbox.settings.policy.with(&overrides));
     }
     if let Some(hold) = pacer.hourly_hold(now_ms()) {
-        let _ = outbox
-            .queue
-            .set_paused(key, Some((hold.until_ms, &hold.reason)))
-            .await;
+        if pacer.pause_recorded != Some(true) {
+            let _ = outbox
+                .queue
+                .set_paused(key, Some((hold.until_ms, &hold.reason)))
+                .await;
+            pacer.pause_recorded = Some(true);
+        }
         return Drained::Wait(until(hold.until_ms).min(IDLE_POLL));
     }
     let s = &outbox.settings;
@@ -132,11 +145,21 @@ async fn drain_once(
             return Drained::Wait(IDLE_POLL);
         }
     };
-    if claimed.is_empty() {
+    if pacer.pause_recorded != Some(false) {
+        // Cleared once, not on every batch: a write per batch would compete
+        // with the queue's own commits.
         let _ = outbox.queue.set_paused(key, None).await;
+        pacer.pause_recorded = Some(false);
+    }
+    if claimed.is_empty() {
         let next = outbox.queue.next_due(key).await.ok().flatten();
         return Drained::Wait(next.map_or(IDLE_POLL, until).min(IDLE_POLL));
     }
+    // A short batch took everything due: another claim now would come
+    // back empty (a write for nothing, per message when they trickle in).
+    // Messages accepted meanwhile wake the sender anyway.
+    let drained_all = claimed.len() < s.claim_batch as usize;
+    let mut lanes = Lanes::new(outbox.settings.parallel_recipients);
     let mut rest = claimed.into_iter();
     while let Some(msg) = rest.next() {
         if let Some(hold) = pacer.hourly_hold(now_ms()) {
@@ -162,148 +185,26 @@ async fn drain_once(
             .acquire_owned()
             .await
             .expect("never closed");
-        if send_one(outbox, key, client, &msg, pacer, permit).await {
-            pacer.record_send(now_ms(), first_contact);
-        }
+        // Counted when it starts: a send that then fails before the wire
+        // is tried again later, so the caps only err on the safe side.
+        pacer.record_send(now_ms(), first_contact);
+        let (outbox, key, client, typing) =
+            (outbox.clone(), key.clone(), client.clone(), pacer.policy.typing_ms);
+        let recipient = msg.recipient.clone();
+        lanes
+            .start(recipient, async move {
+                send_one(&outbox, &key, &client, &msg, typing, permit).await;
+            })
+            .await;
+    }
+    lanes.finish().await;
+    if drained_all {
+        let next = outbox.queue.next_due(key).await.ok().flatten();
+        return Drained::SentAll(next.map_or(IDLE_POLL, until).min(IDLE_POLL));
     }
     Drained::Sent
 }
 
 fn until(ms: i64) -> Duration {
     Duration::from_millis((ms - now_ms()).max(0) as u64)
-}
-
-fn hold_back(outbox: &Outbox, id: &MessageId, hold: &Hold) {
-    outbox.outcomes.record(Outcome::Retry {
-        id: id.clone(),
-        not_before_ms: hold.until_ms,
-        reason: hold.reason.clone(),
-        counts: false,
-    });
-}
-
-/// Sends one message and leaves a task waiting for its ack. Returns
-/// whether it went out.
-async fn send_one(
-    outbox: &Arc<Outbox>,
-    key: &SessionKey,
-    client: &Arc<Client>,
-    msg: &Claimed,
-    pacer: &Pacer,
-    permit: OwnedSemaphorePermit,
-) -> bool {
-    let jid: whatsapp_rust::Jid = match msg.recipient.parse() {
-        Ok(j) => j,
-        Err(_) => {
-            fail(
-                outbox,
-                msg,
-                SendFailure::Permanent(format!("{} is not a WhatsApp address", msg.recipient)),
-            );
-            return false;
-        }
-    };
-    let message =
-        match super::build::build_message(client, &jid, &msg.body, outbox.media.as_ref()).await {
-            Ok(m) => m,
-            Err(f) => {
-                fail(outbox, msg, f);
-                return false;
-            }
-        };
-    if pacer.policy.typing_ms > 0 && matches!(msg.body.content, Content::Text { .. }) {
-        let chat = client.chatstate();
-        let _ = chat.send_composing(&jid).await;
-        tokio::time::sleep(Duration::from_millis(pacer.policy.typing_ms)).await;
-        let _ = chat.send_paused(&jid).await;
-    }
-    let ack = outbox.acks.expect(msg.id.as_str());
-    let options = SendOptions::default().with_message_id(msg.id.as_str());
-    if let Err(e) = client
-        .send_message_with_options(jid, message, options)
-        .await
-    {
-        outbox.acks.forget(msg.id.as_str());
-        let reason = format!("WhatsApp did not take the message: {e}");
-        if client.is_logged_in() {
-            fail(outbox, msg, SendFailure::Transient(reason));
-        } else {
-            // The connection dropped under us: no real try was made.
-            retry(outbox, msg, reason, false);
-        }
-        return false;
-    }
-    let (outbox, key, msg) = (outbox.clone(), key.clone(), msg.clone());
-    tokio::spawn(async move {
-        let _permit = permit;
-        match tokio::time::timeout(outbox.settings.ack_timeout, ack).await {
-            Ok(Ok(AckReply::Acked { at_ms })) => {
-                outbox.count(true);
-                outbox.outcomes.record(Outcome::Sent {
-                    key,
-                    id: msg.id.clone(),
-                    recipient: msg.recipient.clone(),
-                    at_ms: at_ms.unwrap_or_else(now_ms),
-                });
-            }
-            Ok(Ok(AckReply::Nacked { code })) => {
-                let reason = format!("WhatsApp refused the message (error {code})");
-                let failure = if nack_is_permanent(&code) {
-                    SendFailure::Permanent(reason)
-                } else {
-                    SendFailure::Transient(reason)
-                };
-                fail(&outbox, &msg, failure);
-            }
-            Ok(Err(_)) | Err(_) => {
-                outbox.acks.forget(msg.id.as_str());
-                fail(
-                    &outbox,
-                    &msg,
-                    SendFailure::Transient(
-                        "WhatsApp did not acknowledge the message in time".into(),
-                    ),
-                );
-            }
-        }
-    });
-    true
-}
-
-fn retry(outbox: &Outbox, msg: &Claimed, reason: String, counts: bool) {
-    let unit = rand::random::<f64>();
-    let delay = if counts {
-        outbox.settings.retry.delay(msg.attempts, unit)
-    } else {
-        Duration::from_secs(1)
-    };
-    outbox.outcomes.record(Outcome::Retry {
-        id: msg.id.clone(),
-        not_before_ms: now_ms() + delay.as_millis() as i64,
-        reason,
-        counts,
-    });
-}
-
-/// Records a failed try: another one later, or the end.
-fn fail(outbox: &Outbox, msg: &Claimed, failure: SendFailure) {
-    match failure {
-        SendFailure::Transient(reason) if !outbox.settings.retry.exhausted(msg.attempts) => {
-            retry(outbox, msg, reason, true);
-        }
-        SendFailure::Transient(reason) => {
-            outbox.count(false);
-            outbox.outcomes.record(Outcome::Failed {
-                id: msg.id.clone(),
-                reason: format!("gave up after {} tries: {reason}", msg.attempts),
-            });
-        }
-        SendFailure::Permanent(reason) => {
-            outbox.count(false);
-            outbox.outcomes.record(Outcome::Failed {
-                id: msg.id.clone(),
-                reason,
-            });
-        }
-    }
 }

@@ -3,7 +3,7 @@
 
 use super::{Outbound, OutboundRecord, RECORD_COLUMNS, internal, record_from_row};
 use sqlx::{QueryBuilder, Sqlite};
-use wagate_core::outbound::{OutboundStatus, SendPolicyOverrides};
+use wagate_core::outbound::{MessageId, OutboundStatus, SendPolicyOverrides};
 use wagate_core::{CoreError, SessionKey};
 
 /// What a listing asks for. The cursor is the `seq` of the last row of
@@ -95,6 +95,26 @@ impl Outbound {
         })
     }
 
+    /// The session's messages that have not gone out (queued, or claimed
+    /// and not yet acked), oldest first.
+    pub async fn unsent(&self, key: &SessionKey) -> Result<Vec<MessageId>, CoreError> {
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT id FROM outbound_messages \
+             WHERE tenant_id = $1 AND session_id = $2 AND status IN ('queued', 'sending') \
+             ORDER BY seq",
+        )
+        .bind(key.tenant.0)
+        .bind(key.session.as_str())
+        .fetch_all(self.pool())
+        .await
+        .map_err(internal)?;
+        // Stored ids passed `MessageId::parse` when they were accepted.
+        Ok(ids
+            .into_iter()
+            .filter_map(|id| MessageId::parse(&id).ok())
+            .collect())
+    }
+
     /// Messages the session sent since `since_ms`, for the hourly cap.
     pub async fn sent_since(&self, key: &SessionKey, since_ms: i64) -> Result<Vec<i64>, CoreError> {
         sqlx::query_scalar(
@@ -168,15 +188,33 @@ impl Outbound {
         policy: &SendPolicyOverrides,
     ) -> Result<(), CoreError> {
         let json = serde_json::to_string(policy).map_err(|e| CoreError::Internal(e.to_string()))?;
+        let mut tx = self.pool().begin().await.map_err(internal)?;
         sqlx::query(
             "UPDATE sessions SET send_policy = $3 WHERE tenant_id = $1 AND session_id = $2",
         )
         .bind(key.tenant.0)
         .bind(key.session.as_str())
         .bind(json)
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await
         .map_err(internal)?;
+        // Messages held back by a cap wait until the cap's window ends (up
+        // to a day). New settings may lift or raise the cap, so they go
+        // back to the sender now, which holds them again if still capped.
+        // The reasons are the pacer's ("… cap of N … reached"); retry
+        // waits after failed tries keep their backoff.
+        sqlx::query(
+            "UPDATE outbound_messages SET not_before = $3, held = 0, wait_reason = NULL \
+             WHERE tenant_id = $1 AND session_id = $2 AND status = 'queued' \
+             AND wait_reason LIKE '% cap of % reached'",
+        )
+        .bind(key.tenant.0)
+        .bind(key.session.as_str())
+        .bind(super::now_ms())
+        .execute(&mut *tx)
+        .await
+        .map_err(internal)?;
+        tx.commit().await.map_err(internal)?;
         Ok(())
     }
 

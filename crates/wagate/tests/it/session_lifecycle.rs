@@ -100,12 +100,33 @@ async fn sending_needs_a_connected_session() {
     let app = TestApp::spawn().await;
     let admin = app.admin_key.clone();
     app.linked_session(&admin, "a", "15557770009").await;
+    // Scheduled for later: still queued when the session logs out.
+    let later = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
+    let waiting = app
+        .queue_message(
+            "a",
+            json!({"to": "15550000001", "text": "tomorrow's offer", "sendAt": later}),
+        )
+        .await;
     let (status, body) = app
         .call(Method::POST, "/api/v1/sessions/a/logout", None)
         .await;
     assert_eq!(status, 200, "{body}");
     app.session_until(&admin, "a", "logged_out", |s| s["status"] == "logged_out")
         .await;
+    // It cannot go out from this number any more, nor from the next one
+    // linked as "a": it fails, saying why.
+    let failed = app
+        .message_until("a", &waiting, "failed by the logout", |m| {
+            m["status"] == "failed"
+        })
+        .await;
+    assert!(
+        failed["lastError"]
+            .as_str()
+            .is_some_and(|e| e.contains("logged out")),
+        "{failed}"
+    );
     let (status, body) = app
         .call(
             Method::POST,
