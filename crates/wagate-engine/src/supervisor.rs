@@ -9,10 +9,10 @@ use tokio::sync::{mpsc, watch};
 use wagate_core::{SessionKey, SessionStatus, SessionUpdate};
 use wagate_store::WaStateBackend;
 use wagate_store::outbound::Outcome;
-use whatsapp_rust::{CacheConfig, CacheEntryConfig, Client};
 use whatsapp_rust::bot::{Bot, BotHandle, EventDelivery};
 use whatsapp_rust::transport::TokioWebSocketTransportFactory;
 use whatsapp_rust::types::events::Event;
+use whatsapp_rust::{CacheConfig, CacheEntryConfig, Client};
 
 /// How long to wait before restarting a client that stopped unexpectedly.
 const RESTART_DELAY: Duration = Duration::from_secs(2);
@@ -183,7 +183,10 @@ impl Engine {
                 TokioWebSocketTransportFactory::new().with_url(self.config.wa_url.clone()),
             )
             .with_cache_config(CacheConfig {
-                recent_messages: CacheEntryConfig::new(Some(RECENT_SENT_TTL), RECENT_SENT_IN_MEMORY),
+                recent_messages: CacheEntryConfig::new(
+                    Some(RECENT_SENT_TTL),
+                    RECENT_SENT_IN_MEMORY,
+                ),
                 ..CacheConfig::default()
             })
             .with_event_delivery(EventDelivery::Ordered {

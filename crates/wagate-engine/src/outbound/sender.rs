@@ -188,8 +188,12 @@ async fn drain_once(
         // Counted when it starts: a send that then fails before the wire
         // is tried again later, so the caps only err on the safe side.
         pacer.record_send(now_ms(), first_contact);
-        let (outbox, key, client, typing) =
-            (outbox.clone(), key.clone(), client.clone(), pacer.policy.typing_ms);
+        let (outbox, key, client, typing) = (
+            outbox.clone(),
+            key.clone(),
+            client.clone(),
+            pacer.policy.typing_ms,
+        );
         let recipient = msg.recipient.clone();
         lanes
             .start(recipient, async move {

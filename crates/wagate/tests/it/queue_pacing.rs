@@ -121,7 +121,12 @@ async fn caps_hold_messages_in_the_queue_and_say_why() {
         .await;
     assert_eq!(still["status"], "queued", "{still}");
     // Lifting the first-contact cap sends it now, not when the day is up.
-    set_policy(&app, "s", json!({"hourlyCap": 0, "firstContactDailyCap": 0})).await;
+    set_policy(
+        &app,
+        "s",
+        json!({"hourlyCap": 0, "firstContactDailyCap": 0}),
+    )
+    .await;
     app.received("15550700004", &second).await;
     app.stop().await;
 }
