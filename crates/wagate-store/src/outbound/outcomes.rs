@@ -132,8 +132,8 @@ async fn write_batch(queue: &Outbound, batch: &Arc<Vec<Outcome>>) -> Result<Vec<
                 for outcome in batch.iter() {
                     let id = outcome.message_id();
                     let before = status_of(conn, id).await?;
-                    apply(conn, outcome, now).await?;
-                    if let Some(seq) = announce(conn, id, before, outcome, now).await? {
+                    let after = apply(conn, outcome, now).await?;
+                    if let Some(seq) = announce(conn, id, before, after, outcome, now).await? {
                         seqs.push(seq);
                     }
                 }
@@ -168,20 +168,20 @@ async fn status_of(conn: &mut SqliteConnection, id: &str) -> Result<Option<Row>,
 }
 
 /// Records a `message.status` event if the outcome moved the message to a
-/// status the tenant sees (`sent` onwards, or `failed`).
+/// status the tenant sees (`sent` onwards, or `failed`). `after` is the
+/// status the outcome's update left, `None` if it matched no row.
 async fn announce(
     conn: &mut SqliteConnection,
     id: &str,
     before: Option<Row>,
+    after: Option<String>,
     outcome: &Outcome,
     now: i64,
 ) -> Result<Option<i64>, sqlx::Error> {
     let Some((tenant, session, to, old)) = before else {
         return Ok(None);
     };
-    let Some((_, _, _, new)) = status_of(conn, id).await? else {
-        return Ok(None);
-    };
+    let new = after.unwrap_or_else(|| old.clone());
     if new == old || matches!(new.as_str(), "queued" | "sending") {
         return Ok(None);
     }
@@ -227,8 +227,15 @@ fn lower_than(status: OutboundStatus) -> &'static str {
     }
 }
 
-async fn apply(tx: &mut SqliteConnection, outcome: &Outcome, now: i64) -> Result<(), sqlx::Error> {
-    match outcome {
+/// Applies one outcome; returns the message's status after it, or `None`
+/// when the outcome did not apply (read back by `RETURNING`, not by
+/// another query: every statement is a round trip).
+async fn apply(
+    tx: &mut SqliteConnection,
+    outcome: &Outcome,
+    now: i64,
+) -> Result<Option<String>, sqlx::Error> {
+    let status = match outcome {
         Outcome::Sent {
             key,
             id,
@@ -236,16 +243,17 @@ async fn apply(tx: &mut SqliteConnection, outcome: &Outcome, now: i64) -> Result
             at_ms,
         } => {
             // A receipt can beat the ack; then only the time is filled in.
-            sqlx::query(
+            let status: Option<String> = sqlx::query_scalar(
                 "UPDATE outbound_messages SET sent_at = COALESCE(sent_at, $2), \
                  status = CASE WHEN status IN ('queued', 'sending', 'failed') THEN 'sent' ELSE status END, \
                  claimed_by = NULL, claimed_until = NULL, held = 0, wait_reason = NULL, \
-                 last_error = NULL, failed_at = NULL, updated_at = $3 WHERE id = $1",
+                 last_error = NULL, failed_at = NULL, updated_at = $3 WHERE id = $1 \
+                 RETURNING status",
             )
             .bind(id.as_str())
             .bind(at_ms)
             .bind(now)
-            .execute(&mut *tx)
+            .fetch_optional(&mut *tx)
             .await?;
             sqlx::query(
                 "INSERT INTO session_contacts (tenant_id, session_id, recipient, first_sent_at) \
@@ -257,6 +265,7 @@ async fn apply(tx: &mut SqliteConnection, outcome: &Outcome, now: i64) -> Result
             .bind(at_ms)
             .execute(&mut *tx)
             .await?;
+            status
         }
         Outcome::Retry {
             id,
@@ -264,32 +273,33 @@ async fn apply(tx: &mut SqliteConnection, outcome: &Outcome, now: i64) -> Result
             reason,
             counts,
         } => {
-            sqlx::query(
+            sqlx::query_scalar(
                 "UPDATE outbound_messages SET status = 'queued', held = 1, not_before = $2, \
                  wait_reason = $3, last_error = CASE WHEN $4 THEN $3 ELSE last_error END, \
                  attempts = CASE WHEN $4 THEN attempts ELSE MAX(attempts - 1, 0) END, \
                  claimed_by = NULL, claimed_until = NULL, updated_at = $5 \
-                 WHERE id = $1 AND status = 'sending'",
+                 WHERE id = $1 AND status = 'sending' RETURNING status",
             )
             .bind(id.as_str())
             .bind(not_before_ms)
             .bind(reason)
             .bind(*counts)
             .bind(now)
-            .execute(&mut *tx)
-            .await?;
+            .fetch_optional(&mut *tx)
+            .await?
         }
         Outcome::Failed { id, reason } => {
-            sqlx::query(
+            sqlx::query_scalar(
                 "UPDATE outbound_messages SET status = 'failed', held = 0, last_error = $2, \
                  wait_reason = NULL, failed_at = $3, claimed_by = NULL, claimed_until = NULL, \
-                 updated_at = $3 WHERE id = $1 AND status IN ('queued', 'sending')",
+                 updated_at = $3 WHERE id = $1 AND status IN ('queued', 'sending') \
+                 RETURNING status",
             )
             .bind(id.as_str())
             .bind(reason)
             .bind(now)
-            .execute(&mut *tx)
-            .await?;
+            .fetch_optional(&mut *tx)
+            .await?
         }
         Outcome::Receipt {
             key,
@@ -301,7 +311,7 @@ async fn apply(tx: &mut SqliteConnection, outcome: &Outcome, now: i64) -> Result
                 OutboundStatus::Delivered => "delivered_at",
                 OutboundStatus::Read => "read_at",
                 OutboundStatus::Played => "played_at",
-                _ => return Ok(()),
+                _ => return Ok(None),
             };
             let sql = format!(
                 "UPDATE outbound_messages SET {column} = COALESCE({column}, $4), \
@@ -309,19 +319,19 @@ async fn apply(tx: &mut SqliteConnection, outcome: &Outcome, now: i64) -> Result
                  status = CASE WHEN status IN {lower} THEN $5 ELSE status END, \
                  held = 0, wait_reason = NULL, claimed_by = NULL, claimed_until = NULL, \
                  updated_at = $6 \
-                 WHERE id = $1 AND tenant_id = $2 AND session_id = $3",
+                 WHERE id = $1 AND tenant_id = $2 AND session_id = $3 RETURNING status",
                 lower = lower_than(*status)
             );
-            sqlx::query(&sql)
+            sqlx::query_scalar(&sql)
                 .bind(id)
                 .bind(key.tenant.0)
                 .bind(key.session.as_str())
                 .bind(at_ms)
                 .bind(status.as_str())
                 .bind(now)
-                .execute(&mut *tx)
-                .await?;
+                .fetch_optional(&mut *tx)
+                .await?
         }
-    }
-    Ok(())
+    };
+    Ok(status)
 }
