@@ -2,31 +2,40 @@
 
 use super::{IN_CHUNK, WaStateBackend, db_err, id_from_db, kind};
 use bytes::Bytes;
-use sqlx::Row;
+use sqlx::sqlite::Sqlite;
+use sqlx::{QueryBuilder, Row};
 use std::collections::HashMap;
 use wacore::store::error::Result;
 
+/// Rows per insert: five values each, far below SQLite's limit on bound
+/// values in one statement.
+const PREKEYS_PER_STATEMENT: usize = 200;
+
 impl WaStateBackend {
     /// Upserts prekeys in one transaction with the given uploaded flag.
+    /// A link stores hundreds at once, so they go in multi-row statements:
+    /// each statement is a round trip to the connection's thread.
     pub(super) async fn prekeys_store(&self, rows: &[(u32, &[u8])], uploaded: bool) -> Result<()> {
         if rows.is_empty() {
             return Ok(());
         }
         let mut tx = self.begin().await?;
-        for &(id, record) in rows {
-            let sealed = self.seal(kind::PREKEY, &[&id.to_be_bytes()], record);
-            self.scoped(
-                "INSERT INTO wa_prekey (tenant_id, session_id, prekey_id, record, uploaded) \
-                 VALUES ($1, $2, $3, $4, $5) \
-                 ON CONFLICT (tenant_id, session_id, prekey_id) \
+        for chunk in rows.chunks(PREKEYS_PER_STATEMENT) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO wa_prekey (tenant_id, session_id, prekey_id, record, uploaded) ",
+            );
+            q.push_values(chunk, |mut row, &(id, record)| {
+                row.push_bind(self.tenant.0)
+                    .push_bind(self.session.as_str())
+                    .push_bind(i64::from(id))
+                    .push_bind(self.seal(kind::PREKEY, &[&id.to_be_bytes()], record))
+                    .push_bind(uploaded);
+            });
+            q.push(
+                " ON CONFLICT (tenant_id, session_id, prekey_id) \
                  DO UPDATE SET record = excluded.record, uploaded = excluded.uploaded",
-            )
-            .bind(i64::from(id))
-            .bind(sealed)
-            .bind(uploaded)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
+            );
+            q.build().execute(&mut *tx).await.map_err(db_err)?;
         }
         tx.commit().await.map_err(db_err)
     }
