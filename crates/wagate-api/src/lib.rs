@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod error;
 pub mod health;
+pub mod history;
 pub mod json;
 pub mod keys;
 pub mod linking;
@@ -77,6 +78,7 @@ pub fn router(state: AppState) -> Router {
         .merge(sessions::router())
         .merge(linking::router())
         .merge(messages::router(&limits))
+        .merge(history::router())
         .merge(keys::router())
         .merge(tenants::router())
         .merge(webhooks::router())

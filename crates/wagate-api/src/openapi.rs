@@ -38,11 +38,15 @@ pub fn router() -> Router<AppState> {
         crate::messages::read::get_message,
         crate::messages::policy::get_policy,
         crate::messages::policy::put_policy,
+        crate::history::list_chats,
+        crate::history::chat_messages,
         crate::keys::create_key,
         crate::keys::list_keys,
         crate::keys::revoke_key,
         crate::tenants::create_tenant,
         crate::tenants::list_tenants,
+        crate::tenants::get_tenant,
+        crate::tenants::update_tenant,
         crate::webhooks::endpoints::create_endpoint,
         crate::webhooks::endpoints::create_session_endpoint,
         crate::webhooks::endpoints::list_endpoints,
@@ -58,9 +62,10 @@ pub fn router() -> Router<AppState> {
     tags(
         (name = "sessions", description = "WhatsApp sessions and linking them to phones"),
         (name = "messages", description = "Sending messages through the durable queue, and their status"),
+        (name = "history", description = "Stored conversations: a session's chats and their messages in both directions"),
         (name = "webhooks", description = "Webhook endpoints, their delivery log, resending and replaying events"),
         (name = "keys", description = "API keys"),
-        (name = "tenants", description = "Tenants (admin keys only)"),
+        (name = "tenants", description = "Tenants and their settings"),
         (name = "health", description = "Liveness, readiness and metrics"),
     )
 )]

@@ -125,6 +125,9 @@ pub struct TenantView {
     pub id: i64,
     pub name: String,
     pub created_at: String,
+    /// Days of message history kept: 0 forever, null the gateway's
+    /// default (`history_retention_days`).
+    pub history_retention_days: Option<u32>,
 }
 
 impl From<Tenant> for TenantView {
@@ -133,6 +136,7 @@ impl From<Tenant> for TenantView {
             id: t.id.0,
             name: t.name,
             created_at: rfc3339(t.created_at),
+            history_retention_days: t.history_retention_days,
         }
     }
 }

@@ -107,6 +107,7 @@ pub async fn run(
         log: "info".to_string(),
         sending: crate::config::Sending::default(),
         webhooks: crate::config::Webhooks::default(),
+        history: crate::config::History::default(),
     };
     // Media goes over HTTPS to the simulator's media host, whose
     // certificate is its own.

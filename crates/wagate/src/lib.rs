@@ -107,6 +107,11 @@ where
     let cipher = StateCipher::new(master_key.0);
     let committer = wagate_store::Committer::start(store.pool().clone());
     let events = wagate_store::Events::new(committer.clone(), Arc::new(cipher.clone())).await?;
+    let sweeper = wagate_store::history::RetentionSweeper::start(
+        committer.clone(),
+        config.history.retention_days,
+        config.history.sweep_interval,
+    );
     let queue = wagate_store::Outbound::new(committer);
     let enqueuer = wagate_store::outbound::Enqueuer::start(queue.clone()).await?;
     let blobs =
@@ -164,6 +169,7 @@ where
     tracing::info!("HTTP server drained; stopping the session engine");
     services.shutdown.await;
     dispatcher.stop().await;
+    sweeper.stop().await;
     tracing::info!("wagate stopped");
     Ok(())
 }

@@ -44,10 +44,17 @@ const SETTINGS: &[(&str, &str)] = &[
     ("media_fetch_allow", "WAGATE_MEDIA_FETCH_ALLOW"),
     ("webhook_allow", "WAGATE_WEBHOOK_ALLOW"),
     ("webhook_retry_delays_ms", "WAGATE_WEBHOOK_RETRY_DELAYS_MS"),
+    ("history_retention_days", "WAGATE_HISTORY_RETENTION_DAYS"),
+    (
+        "history_sweep_interval_ms",
+        "WAGATE_HISTORY_SWEEP_INTERVAL_MS",
+    ),
 ];
 
+mod history;
 mod sending;
 mod webhooks;
+pub use history::History;
 pub use sending::Sending;
 pub use webhooks::Webhooks;
 
@@ -112,6 +119,8 @@ pub struct Config {
     pub sending: Sending,
     /// The webhook endpoint allow-list.
     pub webhooks: Webhooks,
+    /// Message history retention.
+    pub history: History,
 }
 
 /// A raw setting and where it came from, for error messages.
@@ -235,7 +244,9 @@ impl Config {
         // Empty is allowed for the allow-list: it means "none".
         let sending = Sending::from_raw(&raw)?;
         let webhooks = Webhooks::from_raw(&raw)?;
+        let history = History::from_raw(&raw)?;
         Ok(Config {
+            history,
             sending,
             webhooks,
             listen,

@@ -6,6 +6,7 @@ mod bootstrap;
 mod config;
 mod errors;
 mod health;
+mod history;
 mod inbound;
 mod keys;
 mod openapi;
