@@ -7,21 +7,70 @@
 use crate::{EngineContext, Services};
 use std::sync::Arc;
 use wagate_core::outbound::MediaBlob;
-use wagate_engine::outbound::{MediaSource, OutboundSettings, Outbox};
+use wagate_engine::outbound::{JpegThumbnail, LinkCard, MediaSource, OutboundSettings, Outbox};
 use wagate_engine::{Engine, EngineConfig};
+use wagate_net::link_preview::{PreviewFetcher, PreviewLimits};
 
-/// The engine reads outbound media from the blob store.
-struct BlobMedia(wagate_store::BlobStore);
+/// The engine reads outbound media from the blob store, and fetches link
+/// preview cards unless they are turned off.
+struct BlobMedia {
+    blobs: wagate_store::BlobStore,
+    previews: Option<PreviewFetcher>,
+}
 
 #[async_trait::async_trait]
 impl MediaSource for BlobMedia {
     async fn read(&self, blob: &MediaBlob) -> std::io::Result<Vec<u8>> {
-        self.0.read(&blob.sha256).await
+        self.blobs.read(&blob.sha256).await
     }
 
     async fn store(&self, bytes: &[u8]) -> std::io::Result<(String, u64)> {
-        self.0.put(bytes).await
+        self.blobs.put(bytes).await
     }
+
+    async fn link_card(&self, url: &str) -> Option<LinkCard> {
+        let previews = self.previews.as_ref()?;
+        let url = match wagate_net::Url::parse(url) {
+            Ok(url) => url,
+            Err(e) => {
+                tracing::info!(error = %e, "link preview not fetched: the link is not a URL");
+                return None;
+            }
+        };
+        // The site only: a path or query may carry someone's token.
+        let site = url.origin().ascii_serialization();
+        match previews.fetch(&url).await {
+            Ok(page) => {
+                tracing::debug!(%site, thumbnail = page.thumbnail.is_some(), "link preview fetched");
+                Some(LinkCard {
+                    title: page.title,
+                    description: page.description,
+                    thumbnail: page.thumbnail.map(|t| JpegThumbnail {
+                        jpeg: t.jpeg,
+                        width: t.width,
+                        height: t.height,
+                    }),
+                })
+            }
+            Err(e) => {
+                tracing::info!(%site, error = %e, "link preview not fetched; the text goes without a card");
+                None
+            }
+        }
+    }
+}
+
+/// The link preview fetcher the settings ask for, if any.
+fn preview_fetcher(sending: &crate::config::Sending) -> anyhow::Result<Option<PreviewFetcher>> {
+    if !sending.preview_fetch {
+        return Ok(None);
+    }
+    let fetcher = PreviewFetcher::new(
+        sending.preview_policy(),
+        PreviewLimits::default(),
+        concat!("wagate/", env!("CARGO_PKG_VERSION"), " (link preview)"),
+    )?;
+    Ok(Some(fetcher))
 }
 
 /// Builds the session engine for `wagate serve`.
@@ -43,7 +92,10 @@ pub async fn build_engine_with(
     let outbox = Outbox::new(
         ctx.queue.clone(),
         ctx.outcomes.clone(),
-        Arc::new(BlobMedia(ctx.blobs.clone())),
+        Arc::new(BlobMedia {
+            blobs: ctx.blobs.clone(),
+            previews: preview_fetcher(&ctx.sending)?,
+        }),
         settings,
     );
     let engine = Engine::new(

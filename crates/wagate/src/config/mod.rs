@@ -42,6 +42,11 @@ const SETTINGS: &[(&str, &str)] = &[
     ),
     ("media_max_sticker_bytes", "WAGATE_MEDIA_MAX_STICKER_BYTES"),
     ("media_fetch_allow", "WAGATE_MEDIA_FETCH_ALLOW"),
+    ("link_preview_fetch", "WAGATE_LINK_PREVIEW_FETCH"),
+    (
+        "link_preview_use_media_allow",
+        "WAGATE_LINK_PREVIEW_USE_MEDIA_ALLOW",
+    ),
     ("webhook_allow", "WAGATE_WEBHOOK_ALLOW"),
     ("webhook_retry_delays_ms", "WAGATE_WEBHOOK_RETRY_DELAYS_MS"),
     ("history_retention_days", "WAGATE_HISTORY_RETENTION_DAYS"),

@@ -1,5 +1,5 @@
-//! The sending settings: default pacing, ack timeout, media limits and
-//! the media fetcher's allow-list.
+//! The sending settings: default pacing, ack timeout, media limits, the
+//! media fetcher's allow-list, and link preview fetching.
 
 use super::Raw;
 use anyhow::bail;
@@ -15,6 +15,12 @@ pub struct Sending {
     pub media_limits: MediaLimits,
     /// IPs or CIDR blocks media may be fetched from despite being private.
     pub fetch_allow: Vec<String>,
+    /// Whether a text asking for a link preview gets the linked page's
+    /// title, description and thumbnail when the sender gave no title.
+    pub preview_fetch: bool,
+    /// Whether preview fetches may call `fetch_allow`'s addresses too;
+    /// otherwise only public ones.
+    pub preview_use_media_allow: bool,
 }
 
 impl Default for Sending {
@@ -24,6 +30,8 @@ impl Default for Sending {
             ack_timeout: Duration::from_secs(20),
             media_limits: MediaLimits::default(),
             fetch_allow: Vec::new(),
+            preview_fetch: true,
+            preview_use_media_allow: true,
         }
     }
 }
@@ -38,7 +46,30 @@ fn number(raw: &BTreeMap<&'static str, Raw>, key: &str, max: u64) -> anyhow::Res
     }
 }
 
+fn flag(raw: &BTreeMap<&'static str, Raw>, key: &str) -> anyhow::Result<Option<bool>> {
+    let Some(r) = raw.get(key) else {
+        return Ok(None);
+    };
+    match r.value.trim().to_ascii_lowercase().as_str() {
+        "true" | "yes" | "on" | "1" => Ok(Some(true)),
+        "false" | "no" | "off" | "0" => Ok(Some(false)),
+        _ => bail!("{}: must be true or false", r.origin),
+    }
+}
+
 impl Sending {
+    /// The address filter link preview fetches go through. The media
+    /// allow-list was checked at load.
+    pub fn preview_policy(&self) -> wagate_net::AddressPolicy {
+        let allow: &[String] = if self.preview_use_media_allow {
+            &self.fetch_allow
+        } else {
+            &[]
+        };
+        wagate_net::AddressPolicy::from_allow_list(allow)
+            .expect("validated when the config was loaded")
+    }
+
     pub(super) fn from_raw(raw: &BTreeMap<&'static str, Raw>) -> anyhow::Result<Sending> {
         let mut s = Sending::default();
         let p = &mut s.policy;
@@ -89,6 +120,50 @@ impl Sending {
                 bail!("{}: {e}", r.origin);
             }
         }
+        if let Some(on) = flag(raw, "link_preview_fetch")? {
+            s.preview_fetch = on;
+        }
+        if let Some(on) = flag(raw, "link_preview_use_media_allow")? {
+            s.preview_use_media_allow = on;
+        }
         Ok(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Config;
+    use std::collections::BTreeMap;
+    use std::net::IpAddr;
+
+    fn load(vars: &[(&str, &str)]) -> anyhow::Result<Config> {
+        let vars: BTreeMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::load_from(None, |name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn link_previews_are_fetched_by_default_under_the_media_allow_list() {
+        let local: IpAddr = "10.1.2.3".parse().unwrap();
+        let config = load(&[("WAGATE_MEDIA_FETCH_ALLOW", "10.0.0.0/8")]).unwrap();
+        assert!(config.sending.preview_fetch);
+        assert!(config.sending.preview_policy().check_ip(local).is_ok());
+
+        let config = load(&[
+            ("WAGATE_MEDIA_FETCH_ALLOW", "10.0.0.0/8"),
+            ("WAGATE_LINK_PREVIEW_FETCH", "off"),
+            ("WAGATE_LINK_PREVIEW_USE_MEDIA_ALLOW", "false"),
+        ])
+        .unwrap();
+        assert!(!config.sending.preview_fetch);
+        assert!(config.sending.preview_policy().check_ip(local).is_err());
+
+        let err = load(&[("WAGATE_LINK_PREVIEW_FETCH", "sometimes")]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "WAGATE_LINK_PREVIEW_FETCH: must be true or false"
+        );
     }
 }

@@ -9,6 +9,7 @@ mod health;
 mod history;
 mod inbound;
 mod keys;
+mod link_preview;
 mod openapi;
 mod queue;
 mod queue_pacing;
