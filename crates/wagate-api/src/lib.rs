@@ -13,6 +13,7 @@ pub mod messages;
 pub mod metrics;
 pub mod openapi;
 pub mod sessions;
+pub mod stream;
 pub mod tenants;
 pub mod views;
 pub mod webhooks;
@@ -45,6 +46,8 @@ pub struct AppState {
     pub events: Events,
     /// What webhook endpoint URLs are checked against when they are set.
     pub webhook_policy: AddressPolicy,
+    /// Ends the live event streams when the server stops.
+    pub shutdown: stream::Shutdown,
     pub started_at: DateTime<Utc>,
 }
 
@@ -64,6 +67,7 @@ impl AppState {
             outgoing: Arc::new(outgoing),
             events,
             webhook_policy,
+            shutdown: stream::Shutdown::default(),
             http: Arc::new(HttpMetrics::default()),
             started_at: Utc::now(),
         }
@@ -83,6 +87,7 @@ pub fn router(state: AppState) -> Router {
         .merge(tenants::router())
         .merge(webhooks::router())
         .merge(media::router())
+        .merge(stream::router())
         .merge(health::router())
         .merge(metrics::router())
         .merge(openapi::router())

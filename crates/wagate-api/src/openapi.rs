@@ -17,7 +17,7 @@ pub fn router() -> Router<AppState> {
 #[openapi(
     info(
         title = "wagate",
-        description = "Self-hosted multi-tenant WhatsApp gateway: sessions, keys, messages and webhooks.",
+        description = "Self-hosted multi-tenant WhatsApp gateway: sessions, keys, messages, webhooks and live events.",
         license(name = "MIT"),
     ),
     paths(
@@ -57,6 +57,9 @@ pub fn router() -> Router<AppState> {
         crate::webhooks::log::list_attempts,
         crate::webhooks::log::resend,
         crate::webhooks::log::replay,
+        crate::stream::sse::session_events,
+        crate::stream::sse::tenant_events,
+        crate::stream::ws::tenant_socket,
     ),
     modifiers(&Credentials, &ErrorDescriptions),
     tags(
@@ -64,6 +67,7 @@ pub fn router() -> Router<AppState> {
         (name = "messages", description = "Sending messages through the durable queue, and their status"),
         (name = "history", description = "Stored conversations: a session's chats and their messages in both directions"),
         (name = "webhooks", description = "Webhook endpoints, their delivery log, resending and replaying events"),
+        (name = "events", description = "The live event stream: Server-Sent Events and WebSocket, resumable by event id"),
         (name = "keys", description = "API keys"),
         (name = "tenants", description = "Tenants and their settings"),
         (name = "health", description = "Liveness, readiness and metrics"),

@@ -162,6 +162,13 @@ where
     );
     let address = listener.local_addr()?;
     tracing::info!(%address, "wagate listening");
+    // Graceful shutdown waits for every response to end; the live event
+    // streams end only when told.
+    let streams = state.shutdown.clone();
+    let shutdown = async move {
+        shutdown.await;
+        streams.begin();
+    };
     axum::serve(listener, wagate_api::router(state))
         .with_graceful_shutdown(shutdown)
         .await
