@@ -87,6 +87,7 @@ pub async fn build_engine_with(
     let settings = OutboundSettings {
         policy: ctx.sending.policy.clone(),
         ack_timeout: ctx.sending.ack_timeout,
+        parallel_recipients: ctx.sending.parallel_recipients,
         ..OutboundSettings::default()
     };
     let outbox = Outbox::new(

@@ -33,6 +33,10 @@ const SETTINGS: &[(&str, &str)] = &[
     ),
     ("send_typing_ms", "WAGATE_SEND_TYPING_MS"),
     ("send_ack_timeout_ms", "WAGATE_SEND_ACK_TIMEOUT_MS"),
+    (
+        "send_parallel_recipients",
+        "WAGATE_SEND_PARALLEL_RECIPIENTS",
+    ),
     ("media_max_image_bytes", "WAGATE_MEDIA_MAX_IMAGE_BYTES"),
     ("media_max_video_bytes", "WAGATE_MEDIA_MAX_VIDEO_BYTES"),
     ("media_max_audio_bytes", "WAGATE_MEDIA_MAX_AUDIO_BYTES"),
@@ -343,6 +347,21 @@ mod tests {
         assert!(err.to_string().starts_with("RUST_LOG:"), "{err}");
         let config = load(&[("WAGATE_DATABASE_URL", "sqlite:///var/lib/w/x.db")]).unwrap();
         assert_eq!(config.data_dir, PathBuf::from("/var/lib/w"));
+    }
+
+    #[test]
+    fn parallel_recipients_default_and_bounds() {
+        assert_eq!(load(&[]).unwrap().sending.parallel_recipients, 8);
+        let one = load(&[("WAGATE_SEND_PARALLEL_RECIPIENTS", "1")]).unwrap();
+        assert_eq!(one.sending.parallel_recipients, 1);
+        for bad in ["0", "65", "x"] {
+            let err = load(&[("WAGATE_SEND_PARALLEL_RECIPIENTS", bad)]).unwrap_err();
+            assert!(
+                err.to_string().contains("send_parallel_recipients")
+                    || err.to_string().contains("WAGATE_SEND_PARALLEL_RECIPIENTS"),
+                "{bad}: {err}"
+            );
+        }
     }
 
     #[test]

@@ -12,6 +12,8 @@ use wagate_core::outbound::SendPolicy;
 pub struct Sending {
     pub policy: SendPolicy,
     pub ack_timeout: Duration,
+    /// Recipients one session sends to at once.
+    pub parallel_recipients: usize,
     pub media_limits: MediaLimits,
     /// IPs or CIDR blocks media may be fetched from despite being private.
     pub fetch_allow: Vec<String>,
@@ -28,6 +30,7 @@ impl Default for Sending {
         Sending {
             policy: SendPolicy::default(),
             ack_timeout: Duration::from_secs(20),
+            parallel_recipients: 8,
             media_limits: MediaLimits::default(),
             fetch_allow: Vec::new(),
             preview_fetch: true,
@@ -94,6 +97,12 @@ impl Sending {
                 bail!("send_ack_timeout_ms: must be at least 100");
             }
             s.ack_timeout = Duration::from_millis(n);
+        }
+        if let Some(n) = number(raw, "send_parallel_recipients", 64)? {
+            if n == 0 {
+                bail!("send_parallel_recipients: must be at least 1");
+            }
+            s.parallel_recipients = n as usize;
         }
         let l = &mut s.media_limits;
         let gib = 2 * 1024 * 1024 * 1024;
