@@ -22,6 +22,7 @@ mod send_kinds;
 mod send_media;
 mod sending;
 mod sessions;
+mod stream;
 mod tenancy;
 mod webhooks;
 
