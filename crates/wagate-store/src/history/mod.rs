@@ -8,8 +8,8 @@
 mod record;
 pub mod sweep;
 
+pub(crate) use record::{Outgoing, record_inbound_in, record_outbound_in};
 pub use record::{REACTOR_ME, inbound_chat};
-pub(crate) use record::{record_inbound_in, record_outbound_in};
 pub use sweep::{RetentionSweeper, SweepReport, sweep_once};
 
 use crate::domain::Store;

@@ -85,27 +85,40 @@ pub(crate) async fn record_inbound_in(
     }
 }
 
+/// A sent message as the outbound queue holds it.
+#[derive(Clone, Copy)]
+pub(crate) struct Outgoing<'a> {
+    pub id: &'a str,
+    pub recipient: &'a str,
+    pub kind: &'a str,
+    /// The stored JSON body.
+    pub body: &'a str,
+}
+
 /// Records a message this session sent, the first time the outcome writer
 /// sees it leave the queue: `sent` says WhatsApp took it (else it failed).
 /// A failed edit, deletion or reaction changed nothing and is left out.
 pub(crate) async fn record_outbound_in(
     conn: &mut SqliteConnection,
     key: &SessionKey,
-    id: &str,
-    recipient: &str,
+    message: &Outgoing<'_>,
     at: i64,
+    now: i64,
     sent: bool,
 ) -> Result<(), sqlx::Error> {
-    let row: Option<(String, String)> =
-        sqlx::query_as("SELECT kind, body FROM outbound_messages WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await?;
-    let Some((kind, body)) = row else {
-        return Ok(());
-    };
+    // The server's ack is stamped in whole seconds, like a received
+    // message: placed, as those are, at the moment it was recorded within
+    // its second, so a message received earlier in that second stays
+    // before it and a reply received later stays after.
+    let at = now.min(at.saturating_add(999)).max(at);
+    let Outgoing {
+        id,
+        recipient,
+        kind,
+        body,
+    } = *message;
     // A body that does not read back is still a message of the chat.
-    let body: Option<OutboundBody> = serde_json::from_str(&body).ok();
+    let body: Option<OutboundBody> = serde_json::from_str(body).ok();
     let target = Target {
         key,
         chat: recipient,
@@ -128,7 +141,7 @@ pub(crate) async fn record_outbound_in(
                 direction: "out",
                 message_id: id,
                 sender: None,
-                kind: &kind,
+                kind,
                 text,
                 at,
                 event_seq: None,

@@ -155,12 +155,14 @@ impl Outcome {
     }
 }
 
-/// A message's owner, recipient and status.
-type Row = (i64, String, String, String);
+/// A message's owner, recipient, status, kind and body (the body for its
+/// history row, read here rather than by another query).
+type Row = (i64, String, String, String, String, String);
 
 async fn status_of(conn: &mut SqliteConnection, id: &str) -> Result<Option<Row>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT tenant_id, session_id, recipient, status FROM outbound_messages WHERE id = $1",
+        "SELECT tenant_id, session_id, recipient, status, kind, body \
+         FROM outbound_messages WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(conn)
@@ -178,7 +180,7 @@ async fn announce(
     outcome: &Outcome,
     now: i64,
 ) -> Result<Option<i64>, sqlx::Error> {
-    let Some((tenant, session, to, old)) = before else {
+    let Some((tenant, session, to, old, kind, body)) = before else {
         return Ok(None);
     };
     let new = after.unwrap_or_else(|| old.clone());
@@ -200,7 +202,13 @@ async fn announce(
     // The message joins its chat's history when it first leaves the
     // queue, in this batch rather than in the accept transaction.
     if matches!(old.as_str(), "queued" | "sending" | "failed") {
-        history::record_outbound_in(conn, &key, id, &to, at_ms, new != "failed").await?;
+        let message = history::Outgoing {
+            id,
+            recipient: &to,
+            kind: &kind,
+            body: &body,
+        };
+        history::record_outbound_in(conn, &key, &message, at_ms, now, new != "failed").await?;
     }
     let mut data =
         serde_json::json!({ "id": id, "to": to, "status": new, "timestamp": at_ms / 1000 });
