@@ -108,7 +108,11 @@ async fn failing_and_succeeding_jobs_interleaved_keep_exactly_the_good_writes() 
     let plan = [false, true, false, false, true, true, false, true, false];
     let jobs = plan.iter().enumerate().map(|(i, ok)| {
         let c = c.clone();
-        let key = if *ok { format!("ok{i}") } else { "taken".into() };
+        let key = if *ok {
+            format!("ok{i}")
+        } else {
+            "taken".into()
+        };
         async move {
             c.run(move |conn| {
                 Box::pin(async move {
