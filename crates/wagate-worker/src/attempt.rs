@@ -1,12 +1,12 @@
-//! One attempt of one claimed delivery: load what it needs, send it, and
-//! record what happened in a single commit.
+//! One attempt of one claimed delivery: send it, and record what
+//! happened in a single commit.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, OwnedSemaphorePermit};
 use wagate_core::CoreError;
 use wagate_net::Url;
 use wagate_net::webhook::{
@@ -17,6 +17,7 @@ use wagate_store::events::{
     Attempt, ClaimedDelivery, DeliveryState, Endpoint, NewEvent, StoredEvent,
 };
 
+use crate::batch::Ready;
 use crate::next_step::{next_step, verdict_name};
 use crate::render::Render;
 use crate::settings::DispatchSettings;
@@ -36,22 +37,29 @@ impl Dispatch {
     /// claim runs out it is tried again, with the same `webhook-id`.
     #[tracing::instrument(
         skip_all,
-        fields(delivery = claimed.id, endpoint = %claimed.endpoint_id, attempt = claimed.attempt),
+        fields(
+            delivery = ready.claimed.id,
+            endpoint = %ready.claimed.endpoint_id,
+            attempt = ready.claimed.attempt
+        ),
         err
     )]
-    pub(crate) async fn attempt(&self, claimed: ClaimedDelivery) -> Result<(), CoreError> {
+    ///
+    /// `sending` is given back as soon as the receiver has answered: the
+    /// next request need not wait for this one's record to be committed.
+    pub(crate) async fn attempt(
+        &self,
+        ready: Ready,
+        sending: OwnedSemaphorePermit,
+    ) -> Result<(), CoreError> {
         let events = &self.events;
-        let Some(event) = events.get(claimed.event_seq).await? else {
+        let claimed = ready.claimed;
+        let Some(event) = ready.event else {
             return events
                 .cancel_delivery(claimed.id, "the event no longer exists")
                 .await;
         };
-        // Loaded for every attempt, so that disabling, deleting or editing
-        // an endpoint applies to the very next delivery.
-        let endpoint = match events
-            .endpoint(event.key.tenant, &claimed.endpoint_id)
-            .await?
-        {
+        let endpoint = match ready.endpoint {
             Some(endpoint) if endpoint.enabled => endpoint,
             Some(_) => {
                 return events
@@ -71,6 +79,7 @@ impl Dispatch {
             }
             Err(problem) => not_sent(problem),
         };
+        drop(sending);
         let decided_at = Utc::now();
         let step = next_step(
             &self.settings.retry,

@@ -10,6 +10,7 @@ use wagate_store::Events;
 use wagate_store::outbound::now_ms;
 
 use crate::attempt::Dispatch;
+use crate::batch::{Ready, prepare};
 use crate::render::Render;
 use crate::settings::DispatchSettings;
 
@@ -22,6 +23,17 @@ const LONGEST_NAP: Duration = Duration::from_secs(5);
 const SHORTEST_NAP: Duration = Duration::from_millis(10);
 /// The pause after a claim failed (the database is unwell).
 const CLAIM_FAILED_PAUSE: Duration = Duration::from_secs(1);
+/// Attempts sent and waiting for their record's commit, per request that
+/// may be in flight: a send does not wait for the previous one's fsync,
+/// and what is unrecorded stays bounded.
+const UNRECORDED_PER_SENDING: usize = 4;
+
+/// What one claimed delivery holds until it is done: room to send
+/// (given back once the receiver answered) and room until recorded.
+struct Room {
+    sending: OwnedSemaphorePermit,
+    unrecorded: OwnedSemaphorePermit,
+}
 
 /// The running webhook dispatcher.
 pub struct Dispatcher {
@@ -72,8 +84,14 @@ async fn claim_loop(dispatch: Arc<Dispatch>, mut stopping: watch::Receiver<bool>
         .min(u32::MAX as usize)
         .max(1);
     let batch = settings.claim_batch.max(1) as usize;
-    let in_flight = Arc::new(Semaphore::new(room));
+    let sending = Arc::new(Semaphore::new(room));
+    let unrecorded_room = room
+        .saturating_mul(UNRECORDED_PER_SENDING)
+        .min(Semaphore::MAX_PERMITS)
+        .min(u32::MAX as usize);
+    let unrecorded = Arc::new(Semaphore::new(unrecorded_room));
     let mut committed = dispatch.events.subscribe();
+    let queued = dispatch.events.deliveries_queued();
     loop {
         if *stopping.borrow() {
             break;
@@ -81,15 +99,21 @@ async fn claim_loop(dispatch: Arc<Dispatch>, mut stopping: watch::Receiver<bool>
         // Room first, then the claim: a claimed delivery starts at once
         // instead of spending its visibility window queued in memory.
         let first = tokio::select! {
-            permit = in_flight.clone().acquire_owned() => permit.expect("the semaphore is never closed"),
+            room = both(&sending, &unrecorded) => room,
             _ = stopping.changed() => break,
         };
         let mut permits = vec![first];
         while permits.len() < batch {
-            match in_flight.clone().try_acquire_owned() {
-                Ok(permit) => permits.push(permit),
-                Err(_) => break,
-            }
+            let (Ok(s), Ok(u)) = (
+                sending.clone().try_acquire_owned(),
+                unrecorded.clone().try_acquire_owned(),
+            ) else {
+                break;
+            };
+            permits.push(Room {
+                sending: s,
+                unrecorded: u,
+            });
         }
         // Seen before claiming: an event committed from here on wakes the
         // nap below even if this claim just missed it.
@@ -102,8 +126,14 @@ async fn claim_loop(dispatch: Arc<Dispatch>, mut stopping: watch::Receiver<bool>
         {
             Ok(claimed) => {
                 let more_due = claimed.len() == asked;
-                for (delivery, permit) in claimed.into_iter().zip(permits) {
-                    spawn_attempt(&dispatch, delivery, permit);
+                match prepare(&dispatch.events, claimed).await {
+                    Ok(ready) => {
+                        for (ready, permit) in ready.into_iter().zip(permits) {
+                            spawn_attempt(&dispatch, ready, permit);
+                        }
+                    }
+                    // Left claimed: the claims run out and are tried again.
+                    Err(e) => tracing::error!("reading claimed webhook deliveries failed: {e}"),
                 }
                 if more_due {
                     continue;
@@ -122,25 +152,36 @@ async fn claim_loop(dispatch: Arc<Dispatch>, mut stopping: watch::Receiver<bool>
         tokio::select! {
             _ = tokio::time::sleep(nap) => {}
             _ = dispatch.wake.notified() => {}
+            _ = queued.notified() => {}
             _ = committed.changed() => {}
             _ = stopping.changed() => break,
         }
     }
     // Drained: every permit back means every attempt has been recorded.
-    let _ = in_flight.acquire_many(room as u32).await;
+    let _ = unrecorded.acquire_many(unrecorded_room as u32).await;
 }
 
-fn spawn_attempt(
-    dispatch: &Arc<Dispatch>,
-    delivery: wagate_store::events::ClaimedDelivery,
-    permit: OwnedSemaphorePermit,
-) {
+/// Waits for room to send and room to record.
+async fn both(sending: &Arc<Semaphore>, unrecorded: &Arc<Semaphore>) -> Room {
+    let unrecorded = unrecorded.clone().acquire_owned().await;
+    let sending = sending.clone().acquire_owned().await;
+    Room {
+        sending: sending.expect("the semaphore is never closed"),
+        unrecorded: unrecorded.expect("the semaphore is never closed"),
+    }
+}
+
+fn spawn_attempt(dispatch: &Arc<Dispatch>, ready: Ready, room: Room) {
     let dispatch = dispatch.clone();
     tokio::spawn(async move {
+        let Room {
+            sending,
+            unrecorded,
+        } = room;
         // Failures are logged by the attempt's span; the claim's expiry
         // retries them.
-        let _ = dispatch.attempt(delivery).await;
-        drop(permit);
+        let _ = dispatch.attempt(ready, sending).await;
+        drop(unrecorded);
     });
 }
 

@@ -9,6 +9,7 @@
 //! each event at least once and can drop repeats.
 
 mod attempt;
+mod batch;
 mod dispatcher;
 mod next_step;
 mod render;

@@ -13,7 +13,8 @@ pub struct DispatchSettings {
     /// delivery again. Longer than an attempt can take (the client's 15 s
     /// deadline), so a live attempt is never duplicated.
     pub visibility: Duration,
-    /// Attempts under way at once, across all endpoints.
+    /// Requests under way at once, across all endpoints. A few times as
+    /// many may be answered and waiting for their record's commit.
     pub max_in_flight: usize,
     /// The most deliveries taken in one claim.
     pub claim_batch: u32,

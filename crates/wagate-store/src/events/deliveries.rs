@@ -5,6 +5,8 @@ use super::{EVENT_COLUMNS, Events, NewEvent, StoredEvent, append_in, event_from_
 use crate::outbound::{commit_failed, internal, now_ms, to_time};
 use chrono::{DateTime, Utc};
 use sqlx::{Row, SqliteConnection};
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 use wagate_core::{CoreError, TenantId};
 
@@ -132,6 +134,31 @@ impl Events {
             .map_err(internal)?;
         claimed.sort_by_key(|c| c.id);
         Ok(claimed)
+    }
+
+    /// The events of a claim, by `seq`, in one read (an event deleted
+    /// since is missing).
+    pub async fn events_by_seq(
+        &self,
+        seqs: &[i64],
+    ) -> Result<HashMap<i64, StoredEvent>, CoreError> {
+        let seqs = serde_json::to_string(seqs).map_err(|e| CoreError::Internal(e.to_string()))?;
+        let rows = sqlx::query(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE seq IN (SELECT value FROM json_each($1))"
+        ))
+        .bind(seqs)
+        .fetch_all(self.pool())
+        .await
+        .map_err(internal)?;
+        rows.iter()
+            .map(|r| event_from_row(r).map(|e| (e.seq, e)))
+            .collect()
+    }
+
+    /// Wakes when a resend or a replay has queued deliveries (new events
+    /// show on [`subscribe`](Events::subscribe) instead).
+    pub fn deliveries_queued(&self) -> Arc<tokio::sync::Notify> {
+        self.queued.clone()
     }
 
     /// When the next delivery falls due, if any is waiting.
@@ -269,7 +296,7 @@ impl Events {
     /// Queues `event_seq` to the endpoint again, due now.
     pub async fn resend(&self, endpoint_id: &str, event_seq: i64) -> Result<i64, CoreError> {
         let now = now_ms();
-        sqlx::query_scalar(
+        let id = sqlx::query_scalar(
             "INSERT INTO webhook_deliveries (endpoint_id, event_seq, next_at, created_at, updated_at) \
              VALUES ($1, $2, $3, $3, $3) RETURNING id",
         )
@@ -278,7 +305,9 @@ impl Events {
         .bind(now)
         .fetch_one(self.pool())
         .await
-        .map_err(internal)
+        .map_err(internal)?;
+        self.queued.notify_one();
+        Ok(id)
     }
 
     /// Queues every event of `[since, until)` that the endpoint would get
@@ -308,6 +337,7 @@ impl Events {
         .execute(self.pool())
         .await
         .map_err(internal)?;
+        self.queued.notify_one();
         Ok(done.rows_affected())
     }
 

@@ -61,6 +61,9 @@ pub struct Events {
     cipher: Arc<StateCipher>,
     /// The highest committed `seq`, for live streams and the dispatcher.
     latest: Arc<watch::Sender<i64>>,
+    /// Rung when deliveries of events already stored are queued (a
+    /// resend, a replay), which `latest` does not announce.
+    queued: Arc<tokio::sync::Notify>,
 }
 
 impl std::fmt::Debug for Events {
@@ -79,6 +82,7 @@ impl Events {
             committer,
             cipher,
             latest: Arc::new(watch::channel(last).0),
+            queued: Arc::default(),
         })
     }
 
