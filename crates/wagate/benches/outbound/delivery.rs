@@ -4,8 +4,9 @@
 //! drain (how a client uses the API), then queued in bulk first (the
 //! drain on its own), which tells accepting and sending apart.
 
-use super::{CLIENTS, CONTACTS_EACH, CpuUse, LINKED_SESSIONS, contact, fresh_gateway, send_all};
+use super::{CLIENTS, CONTACTS_EACH, LINKED_SESSIONS, contact, fresh_gateway, send_all};
 use crate::gateway::{Api, Gateway, eventually, until};
+use crate::measure::CpuUse;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 

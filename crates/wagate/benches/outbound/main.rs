@@ -9,8 +9,11 @@
 mod delivery;
 #[path = "../../tests/gateway/mod.rs"]
 mod gateway;
+#[path = "../measure.rs"]
+mod measure;
 
 use gateway::{Api, Gateway, NO_PACING};
+use measure::{CpuUse, count, percentile};
 use serde_json::json;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -25,13 +28,6 @@ const IDLE_SESSIONS: usize = 20;
 const LINKED_SESSIONS: usize = 50;
 /// Contacts each session writes to.
 const CONTACTS_EACH: usize = 4;
-
-fn count(var: &str, default: usize) -> usize {
-    std::env::var(var)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 /// Where session `s`'s message `n` goes: a few contacts per session.
 fn contact(s: usize, n: usize) -> String {
@@ -66,54 +62,6 @@ async fn send_all(api: &Api, sessions: &[String], total: usize, tag: &str) -> Ve
         all.extend(client.unwrap());
     }
     all
-}
-
-/// CPU seconds (user + system) process `pid` has used, from /proc; 0
-/// where there is none. Says whether a phase was CPU-bound or waiting.
-fn cpu_seconds(pid: &str) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // Fields after the command name, which may hold spaces: utime and
-    // stime are the 14th and 15th fields, in ticks of 1/100 s on Linux.
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let ticks: f64 = rest
-        .split_whitespace()
-        .skip(11)
-        .take(2)
-        .filter_map(|t| t.parse::<f64>().ok())
-        .sum();
-    ticks / 100.0
-}
-
-/// CPU used so far by the gateway and by this process (the HTTP clients
-/// and wasim); two readings tell how many cores a phase kept busy.
-struct CpuUse {
-    gateway: f64,
-    bench: f64,
-}
-
-impl CpuUse {
-    fn now(gw: &Gateway) -> CpuUse {
-        CpuUse {
-            gateway: cpu_seconds(&gw.pid().to_string()),
-            bench: cpu_seconds("self"),
-        }
-    }
-
-    fn since(&self, gw: &Gateway, wall: Duration) -> String {
-        let now = CpuUse::now(gw);
-        let wall = wall.as_secs_f64();
-        let (gateway, bench) = (now.gateway - self.gateway, now.bench - self.bench);
-        format!(
-            "CPU: gateway {gateway:.1} s ({:.2} cores), client + wasim {bench:.1} s ({:.2} cores)",
-            gateway / wall,
-            bench / wall
-        )
-    }
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    let i = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
-    sorted[i].as_secs_f64() * 1000.0
 }
 
 /// Starts a gateway on a fresh database; returns it with its API.
@@ -161,12 +109,7 @@ async fn accept_bench(sim: &wasim::Sim, total: usize) {
 fn main() {
     let accepts = count("WAGATE_BENCH_ACCEPTS", 20_000);
     let messages = count("WAGATE_BENCH_MESSAGES", 10_000);
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    println!(
-        "outbound benchmark on {cores} cores (load average {})",
-        load.trim()
-    );
+    println!("outbound benchmark on {}", measure::machine());
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async move {
         let sim = wasim::Sim::start().await.unwrap();

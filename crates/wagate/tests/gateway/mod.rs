@@ -3,7 +3,8 @@
 //! another over the same data; and the few API calls around it: linking
 //! a session to a wasim phone, waiting on a condition.
 //!
-//! Shared by the crash test and the outbound benchmark (`#[path]`).
+//! Shared by the crash tests and the outbound and webhook benchmarks
+//! (`#[path]`).
 
 #![allow(dead_code)] // each user takes what it needs
 
@@ -208,12 +209,46 @@ impl Api {
         let url = format!("{}/admin/scan", self.sim);
         let response = self.http.post(url).json(&scan).send().await.unwrap();
         assert_eq!(response.status(), 200, "scan for {id}");
+        self.connected(id).await;
+    }
+
+    /// Waits until session `id` shows as connected.
+    pub async fn connected(&self, id: &str) {
+        let path = format!("/api/v1/sessions/{id}");
         eventually(
             &format!("{id} connected"),
             Duration::from_secs(30),
             async || (self.get(&path).await["status"] == "connected").then_some(()),
         )
         .await;
+    }
+
+    /// Adds a webhook endpoint for session `id` that gets its received
+    /// messages at `url`; returns the endpoint's id and signing secret.
+    pub async fn message_webhook(&self, id: &str, url: &str) -> (String, String) {
+        let body = json!({ "url": url, "shape": "native", "events": ["message.received"] });
+        let path = format!("/api/v1/sessions/{id}/webhooks");
+        let (status, answer) = self.call(reqwest::Method::POST, &path, Some(body)).await;
+        assert_eq!(status, 201, "{path}: {answer}");
+        let field = |name: &str| answer[name].as_str().unwrap().to_string();
+        (field("id"), field("secret"))
+    }
+
+    /// wasim contact `from` sends `count` texts to `to` (`"{text} 1"`, …);
+    /// returns their ids in that order.
+    pub async fn contact_sends_many(
+        &self,
+        from: &str,
+        to: &str,
+        count: usize,
+        text: &str,
+    ) -> Vec<String> {
+        let url = format!("{}/admin/contacts/{from}/send-many", self.sim);
+        let body = json!({ "to": to, "count": count, "text": text });
+        let response = self.http.post(url).json(&body).send().await.unwrap();
+        assert_eq!(response.status(), 200, "send-many from {from}");
+        let answer: Value = response.json().await.unwrap();
+        serde_json::from_value(answer["ids"].clone()).unwrap()
     }
 }
 

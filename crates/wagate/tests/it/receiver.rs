@@ -1,5 +1,7 @@
 //! A local webhook receiver: records every request and answers with the
 //! statuses a test scripts (then 200).
+//!
+//! Also used by the inbound crash test (`#[path]`).
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -43,6 +45,12 @@ pub struct Receiver {
 impl Receiver {
     /// Listens on 127.0.0.1; the first requests get `answers`, the rest 200.
     pub async fn start(answers: &[u16]) -> Receiver {
+        Receiver::start_on(0, answers).await
+    }
+
+    /// Like [`start`](Self::start), on `port` of 127.0.0.1: a receiver that
+    /// was down comes back where its endpoint points.
+    pub async fn start_on(port: u16, answers: &[u16]) -> Receiver {
         let script = Arc::new(Mutex::new(Script {
             hits: Vec::new(),
             answers: answers.iter().copied().collect(),
@@ -50,7 +58,9 @@ impl Receiver {
         let app = axum::Router::new()
             .fallback(record)
             .with_state(script.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .unwrap();
         let url = format!("http://{}/hook", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, app).await });
         Receiver { url, script }
