@@ -98,6 +98,7 @@ pub async fn run(
     };
     let config = Config {
         listen: listener.local_addr()?,
+        public_url: None,
         database_url: format!("sqlite://{}", tour.database.display()),
         data_dir: dir.path().to_path_buf(),
         admin_key: Some(Secret::new(tour.key.clone())),

@@ -133,7 +133,10 @@ where
         blobs: blobs.clone(),
         sending: config.sending.clone(),
         events: events.clone(),
-        public_url: format!("http://{}", listener.local_addr()?),
+        public_url: match &config.public_url {
+            Some(url) => url.clone(),
+            None => format!("http://{}", listener.local_addr()?),
+        },
     })
     .await
     .context("cannot start the session engine")?;

@@ -17,6 +17,7 @@ pub const DEFAULTS: &str = include_str!("../../config.default.toml");
 /// Every setting and the environment variable that overrides it.
 const SETTINGS: &[(&str, &str)] = &[
     ("listen", "WAGATE_LISTEN"),
+    ("public_url", "WAGATE_PUBLIC_URL"),
     ("database_url", "WAGATE_DATABASE_URL"),
     ("data_dir", "WAGATE_DATA_DIR"),
     ("admin_key", "WAGATE_ADMIN_KEY"),
@@ -113,6 +114,9 @@ impl fmt::Debug for MasterKey {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub listen: SocketAddr,
+    /// Where clients reach the gateway (behind a proxy, its address), for
+    /// the links in event payloads; `None`: the listening address.
+    pub public_url: Option<String>,
     pub database_url: String,
     /// Where `master.key` lives: `data_dir`, else the database's directory.
     pub data_dir: PathBuf,
@@ -196,6 +200,13 @@ impl Config {
             .parse()
             .map_err(|_| anyhow::anyhow!("{origin}: invalid socket address '{listen}'"))?;
 
+        let public_url = match raw.get("public_url") {
+            Some(r) => {
+                Some(public_url(r.value.trim()).map_err(|e| anyhow::anyhow!("{}: {e}", r.origin))?)
+            }
+            None => None,
+        };
+
         let (database_url, origin) = required(&raw, "database_url")?;
         if !database_url.starts_with("sqlite:") {
             bail!("{origin}: unsupported database URL '{database_url}' (expected sqlite://PATH)");
@@ -259,6 +270,7 @@ impl Config {
             sending,
             webhooks,
             listen,
+            public_url,
             database_url,
             data_dir,
             admin_key,
@@ -268,6 +280,23 @@ impl Config {
             log,
         })
     }
+}
+
+/// An absolute http(s) URL with no query or fragment, without its
+/// trailing slash: paths are appended to it.
+fn public_url(value: &str) -> Result<String, String> {
+    let rest = value
+        .strip_prefix("https://")
+        .or_else(|| value.strip_prefix("http://"))
+        .ok_or_else(|| format!("'{value}' must be an http:// or https:// URL"))?;
+    let host = rest.split('/').next().unwrap_or_default();
+    if host.is_empty() || value.chars().any(char::is_whitespace) {
+        return Err(format!("'{value}' must be an http:// or https:// URL"));
+    }
+    if value.contains(['?', '#']) {
+        return Err(format!("'{value}' must not have a query or fragment"));
+    }
+    Ok(value.trim_end_matches('/').to_string())
 }
 
 /// Adds the settings in TOML `text` to `raw`; unknown keys and non-string
@@ -347,6 +376,20 @@ mod tests {
         assert!(err.to_string().starts_with("RUST_LOG:"), "{err}");
         let config = load(&[("WAGATE_DATABASE_URL", "sqlite:///var/lib/w/x.db")]).unwrap();
         assert_eq!(config.data_dir, PathBuf::from("/var/lib/w"));
+    }
+
+    #[test]
+    fn public_url_is_checked_and_loses_its_trailing_slash() {
+        assert_eq!(load(&[]).unwrap().public_url, None);
+        let set = load(&[("WAGATE_PUBLIC_URL", "https://wa.example.com/gw/")]).unwrap();
+        assert_eq!(set.public_url.as_deref(), Some("https://wa.example.com/gw"));
+        for bad in ["wa.example.com", "ftp://x", "https://x/?a=1"] {
+            let err = load(&[("WAGATE_PUBLIC_URL", bad)]).unwrap_err();
+            assert!(
+                err.to_string().starts_with("WAGATE_PUBLIC_URL:"),
+                "{bad}: {err}"
+            );
+        }
     }
 
     #[test]

@@ -212,3 +212,36 @@ async fn a_gone_receiver_disables_its_endpoint() {
     witness.until("the third message", |h| !h.is_empty()).await;
     assert_eq!(receiver.hits().len(), hits_before);
 }
+
+#[tokio::test]
+async fn media_links_start_with_the_configured_public_url() {
+    let public = "https://wa.example.com/gw";
+    let app = TestApp::spawn_with(&[
+        ALLOW_LOCAL,
+        ("WAGATE_PUBLIC_URL", "https://wa.example.com/gw/"),
+    ])
+    .await;
+    let admin = app.admin_key.clone();
+    app.linked_session(&admin, "shop", "15550200021").await;
+    let receiver = Receiver::start(&[]).await;
+    app.webhook("shop", &receiver.url, "native", json!(["message.received"]))
+        .await;
+    let content = base64::engine::general_purpose::STANDARD.encode(b"%PDF-1.4 x");
+    app.contact_sends(
+        "15550200022",
+        "15550200021",
+        json!({"type": "document", "content": content, "mimetype": "application/pdf",
+               "filename": "x.pdf"}),
+    )
+    .await;
+    let hits = receiver.until("the document", |h| !h.is_empty()).await;
+    let media = hits[0].json()["data"]["media"].clone();
+    let url = media["url"].as_str().unwrap();
+    // Behind a proxy the link names the proxy; the path is the gateway's.
+    let path = url
+        .strip_prefix(public)
+        .unwrap_or_else(|| panic!("{url} does not start with {public}"));
+    assert!(path.starts_with("/api/v1/media/evt_"), "{url}");
+    let (status, _) = app.call(Method::GET, path, None).await;
+    assert_eq!(status, 200);
+}
