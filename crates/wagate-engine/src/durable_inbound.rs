@@ -7,20 +7,21 @@
 //! Media is fetched after the commit (the ack must not wait on a
 //! download); the event's webhook deliveries are held until the file is
 //! stored or the download has failed, so receivers get the final
-//! `media.status` either way.
+//! `media.status` either way. What the download needs is kept, sealed,
+//! before the event commits, so a restart runs it again (`media_fetch`).
 
 use crate::Engine;
-use crate::inbound::map::{base_of, inbound_message};
+use crate::inbound::map::inbound_message;
+use crate::media_fetch::{fetch_and_settle, fetch_of};
 use serde_json::Value;
+use std::collections::HashSet;
 use std::sync::{Arc, Weak};
 use wagate_core::SessionKey;
-use wagate_core::events::{EventId, EventKind, InboundMessage as Received};
+use wagate_core::events::{EventId, EventKind};
 use wagate_store::events::{InboundKey, NewEvent};
 use whatsapp_rust::Client;
 use whatsapp_rust::InboundDurabilityHook;
-use whatsapp_rust::download::Downloadable;
 use whatsapp_rust::types::events::InboundMessage;
-use whatsapp_rust::waproto::whatsapp as wa;
 
 /// What deliveries of an event with media wait for.
 const HELD_FOR_MEDIA: &str = "media";
@@ -45,12 +46,21 @@ impl InboundDurabilityHook for InboundHook {
         for m in batch.iter().filter(|m| !m.info.source.is_from_me) {
             let id = EventId::generate();
             let url = engine.media_url(&id);
-            let Some(data) = inbound_message(&m.message, &m.info, |_| url.clone(), None) else {
+            let Some(mut data) = inbound_message(&m.message, &m.info, |_| url.clone(), None) else {
                 continue;
             };
-            let has_media = data.media.is_some();
+            crate::poll_votes::open_vote(
+                &engine, &client, &self.key, &m.message, &m.info, &mut data,
+            )
+            .await;
+            let fetch = data
+                .media
+                .as_ref()
+                .and_then(|media| fetch_of(&m.message, &media.mimetype));
+            let data = serde_json::to_value(&data)?;
+            let has_media = data.get("media").is_some();
             if has_media {
-                downloads.push((items.len(), m.message.clone(), data.clone()));
+                downloads.push((items.len(), id.as_str().to_string(), fetch, data.clone()));
             }
             let key = InboundKey {
                 chat: m.info.source.chat.to_string(),
@@ -61,7 +71,7 @@ impl InboundDurabilityHook for InboundHook {
                 id: id.as_str().to_string(),
                 key: self.key.clone(),
                 kind: EventKind::MessageReceived.as_str().to_string(),
-                data: serde_json::to_value(&data)?,
+                data,
                 held_for: has_media.then(|| HELD_FOR_MEDIA.to_string()),
             };
             items.push((key, event));
@@ -69,96 +79,63 @@ impl InboundDurabilityHook for InboundHook {
         if items.is_empty() {
             return Ok(());
         }
+        // Kept before the event commits: a held event always finds them.
+        let kept: Vec<_> = downloads
+            .iter()
+            .filter_map(|(_, id, fetch, _)| Some((self.key.clone(), id.clone(), fetch.clone()?)))
+            .collect();
+        if !kept.is_empty() {
+            engine.media_downloads.remember(kept).await?;
+        }
         let seqs = engine.events.append_inbound(items).await?;
-        for (i, message, data) in downloads {
-            // A redelivered message was downloaded the first time.
-            if let Some(seq) = seqs[i] {
-                let (engine, client) = (Arc::downgrade(&engine), client.clone());
-                tokio::spawn(fetch_media(engine, client, seq, message, data));
+        for (i, event_id, fetch, data) in downloads {
+            let Some(seq) = seqs[i] else {
+                // A redelivered message: its first copy's download runs.
+                if fetch.is_some() {
+                    let _ = engine.media_downloads.forget(&event_id).await;
+                }
+                continue;
+            };
+            let engine_ref = Arc::downgrade(&engine);
+            match fetch {
+                Some(fetch) => {
+                    let (key, client) = (self.key.clone(), client.clone());
+                    tokio::spawn(fetch_and_settle(
+                        engine_ref, key, client, seq, event_id, fetch, data,
+                    ));
+                }
+                None => {
+                    let outcome = Err("the message names no downloadable file".to_string());
+                    let mut data = data;
+                    crate::media_fetch::settle(&engine, seq, &event_id, &mut data, outcome).await;
+                }
             }
         }
         Ok(())
     }
 }
 
-/// Downloads and stores the message's file, then records the outcome on
-/// the event and lets its deliveries go.
-async fn fetch_media(
-    engine: Weak<Engine>,
-    client: Arc<Client>,
-    seq: i64,
-    message: Arc<wa::Message>,
-    mut data: Received,
-) {
-    let result = match downloadable(&message) {
-        Some(d) => client.download(d).await.map_err(|e| e.to_string()),
-        None => Err("the message carries no downloadable file".to_string()),
-    };
-    let Some(engine) = engine.upgrade() else {
-        return;
-    };
-    let stored = match result {
-        Ok(bytes) => engine
-            .outbox
-            .media
-            .store(&bytes)
-            .await
-            .map_err(|e| e.to_string()),
-        Err(e) => Err(e),
-    };
-    if let Some(media) = data.media.as_mut() {
-        match stored {
-            Ok((sha256, size)) => {
-                media.status = wagate_core::events::MediaStatus::Stored;
-                media.sha256 = Some(sha256);
-                media.size = Some(size);
-            }
-            Err(e) => {
-                tracing::warn!(event = seq, "cannot fetch received media: {e}");
-                media.status = wagate_core::events::MediaStatus::Failed;
-                media.error = Some(format!("download failed: {e}"));
-            }
-        }
-    }
-    let data = serde_json::to_value(&data).unwrap_or(Value::Null);
-    if let Err(e) = engine.events.settle_held(seq, data).await {
-        tracing::error!(event = seq, "cannot record received media: {e}");
-    }
-}
-
-/// The part of `message` that names its file on WhatsApp's media hosts.
-fn downloadable(message: &wa::Message) -> Option<&dyn Downloadable> {
-    let m = base_of(message);
-    if let Some(x) = m.image_message.as_option() {
-        return Some(x);
-    }
-    if let Some(x) = m.video_message.as_option() {
-        return Some(x);
-    }
-    if let Some(x) = m.audio_message.as_option() {
-        return Some(x);
-    }
-    if let Some(x) = m.document_message.as_option() {
-        return Some(x);
-    }
-    if let Some(x) = m.sticker_message.as_option() {
-        return Some(x);
-    }
-    None
-}
-
-/// After a restart: downloads that were cut off are reported as failed,
-/// so their held deliveries go out instead of waiting forever. (The
-/// download keys were in memory only.)
+/// After a restart: downloads the last process left unsettled run again
+/// (in the background, once their sessions are back); a held event with
+/// nothing to run again is reported failed, so its deliveries go out
+/// instead of waiting forever.
 pub(crate) async fn settle_interrupted(engine: &Engine) {
+    let pending = match engine.media_downloads.pending().await {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::error!("cannot read interrupted media downloads: {e}");
+            Vec::new()
+        }
+    };
+    let resumed: HashSet<i64> = pending.iter().map(|p| p.event_seq).collect();
     let held = match engine.events.held_events().await {
         Ok(h) => h,
         Err(e) => {
             tracing::error!("cannot look for interrupted media downloads: {e}");
-            return;
+            Vec::new()
         }
     };
-    for event in held {
+    for event in held.into_iter().filter(|e| !resumed.contains(&e.seq)) {
         let mut data = event.data;
         if let Some(media) = data.get_mut("media").and_then(Value::as_object_mut) {
             media.insert("status".into(), "failed".into());
@@ -170,5 +147,12 @@ pub(crate) async fn settle_interrupted(engine: &Engine) {
         if let Err(e) = engine.events.settle_held(event.seq, data).await {
             tracing::error!(event = event.seq, "cannot release held deliveries: {e}");
         }
+    }
+    if !pending.is_empty() {
+        tracing::info!(
+            count = pending.len(),
+            "resuming interrupted media downloads"
+        );
+        tokio::spawn(crate::media_fetch::resume(engine.arc(), pending));
     }
 }

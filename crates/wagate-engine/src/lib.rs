@@ -9,7 +9,9 @@ mod durable_inbound;
 mod events;
 mod http;
 pub mod inbound;
+mod media_fetch;
 pub mod outbound;
+mod poll_votes;
 mod state_writer;
 mod supervisor;
 
@@ -61,6 +63,8 @@ pub struct Engine {
     outbox: Arc<outbound::Outbox>,
     /// Where inbound messages and session changes are recorded as events.
     events: wagate_store::Events,
+    /// What interrupted media downloads need to run again.
+    media_downloads: wagate_store::media_downloads::MediaDownloads,
     sessions: Mutex<HashMap<SessionKey, supervisor::Running>>,
 }
 
@@ -74,6 +78,10 @@ impl Engine {
         events: wagate_store::Events,
     ) -> Arc<Self> {
         let _ = outbox.metrics.set(metrics.clone());
+        let media_downloads = wagate_store::media_downloads::MediaDownloads::new(
+            outbox.queue.committer().clone(),
+            cipher.clone(),
+        );
         Arc::new_cyclic(|me| Engine {
             me: me.clone(),
             committer: outbox.queue.committer().clone(),
@@ -83,6 +91,7 @@ impl Engine {
             metrics,
             config,
             outbox: Arc::new(outbox),
+            media_downloads,
             events,
             sessions: Mutex::new(HashMap::new()),
         })

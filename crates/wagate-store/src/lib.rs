@@ -3,7 +3,9 @@ pub mod commit;
 pub mod domain;
 pub mod events;
 pub mod history;
+pub mod media_downloads;
 pub mod outbound;
+pub mod polls;
 
 pub use blobs::BlobStore;
 pub use commit::Committer;

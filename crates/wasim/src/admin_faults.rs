@@ -15,6 +15,10 @@ use std::sync::Arc;
 
 pub fn routes() -> Router<Arc<World>> {
     Router::new()
+        .route(
+            "/admin/media/refuse",
+            get(media_refusals).post(refuse_media),
+        )
         .route("/admin/acks", get(ack_mode).post(set_ack_mode))
         .route(
             "/admin/unregistered",
@@ -119,4 +123,39 @@ async fn clear_unregistered(
         None => crate::faults::reregister(&world, None),
     }
     Ok(listing(&world))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RefuseBody {
+    /// How many of the next downloads the media host answers with 503.
+    next_downloads: u32,
+}
+
+fn media_host(world: &World) -> Result<&crate::media::MediaHost, AdminError> {
+    world
+        .media
+        .as_deref()
+        .ok_or_else(|| AdminError::NotFound("this simulator runs no media host".into()))
+}
+
+fn refusals(host: &crate::media::MediaHost) -> Value {
+    let (left, refused) = host.refused_downloads();
+    json!({"nextDownloads": left, "refused": refused})
+}
+
+/// `POST /admin/media/refuse`: the next downloads fail as on a busy CDN.
+async fn refuse_media(
+    State(world): State<Arc<World>>,
+    body: Result<Json<RefuseBody>, JsonRejection>,
+) -> Result<Json<Value>, AdminError> {
+    let Json(body) = body?;
+    let host = media_host(&world)?;
+    host.refuse_next_downloads(body.next_downloads);
+    Ok(Json(refusals(host)))
+}
+
+/// `GET /admin/media/refuse`: refusals left and made.
+async fn media_refusals(State(world): State<Arc<World>>) -> Result<Json<Value>, AdminError> {
+    Ok(Json(refusals(media_host(&world)?)))
 }

@@ -95,7 +95,7 @@ pub struct Account {
     pub inbox: Vec<serde_json::Value>,
     /// Receipts companions sent for the phone's messages.
     pub receipts: Vec<serde_json::Value>,
-    /// Polls the phone received, by (creator phone, message id).
+    /// Polls the phone received or sent, by (creator phone, message id).
     pub polls: HashMap<(String, String), ReceivedPoll>,
     /// The key the phone shares so companions can sync app state.
     pub app_state_key: waproto::whatsapp::message::AppStateSyncKey,

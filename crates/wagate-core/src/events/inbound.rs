@@ -216,10 +216,20 @@ pub struct Poll {
 pub struct PollVote {
     /// The id of the poll's message.
     pub poll_id: String,
-    /// The chosen options by name. WhatsApp sends only SHA-256 hashes of
-    /// the names; when the poll is not known to the gateway the hex
-    /// hashes are given instead. Empty when the vote was withdrawn.
-    pub selected_options: Vec<String>,
+    /// The chosen options by name; empty when the voter took their vote
+    /// back. `null` when the gateway cannot tell (see `reason`): the vote
+    /// is encrypted with the poll's secret, which only a session that sent
+    /// or received the poll holds.
+    #[serde(default)]
+    pub selected_options: Option<Vec<String>>,
+    /// Hex SHA-256 of each chosen option's name, as the vote carries them.
+    /// Present whenever the vote could be decrypted, even when the names
+    /// are not known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selected_option_hashes: Option<Vec<String>>,
+    /// Why `selectedOptions` is `null`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// New text for an earlier message.

@@ -106,7 +106,9 @@ fn everything() -> InboundMessage {
     });
     m.poll_vote = Some(PollVote {
         poll_id: "3EB0BB".into(),
-        selected_options: vec!["Yes".into()],
+        selected_options: Some(vec!["Yes".into()]),
+        selected_option_hashes: None,
+        reason: None,
     });
     m.edit = Some(Edit {
         target_id: "3EB0CC".into(),
@@ -177,6 +179,7 @@ fn payloads_are_camel_case_and_skip_what_is_unset() {
     assert_eq!(json["media"]["fileName"], "photo.jpg");
     assert_eq!(json["media"]["status"], "failed");
     assert_eq!(json["pollVote"]["selectedOptions"], json!(["Yes"]));
+    assert!(json["pollVote"].get("reason").is_none());
     assert_eq!(json["poll"]["selectableCount"], 1);
     assert_eq!(
         json["replyTo"]["participant"],

@@ -120,9 +120,11 @@ fn poll_vote(msg: &wa::Message) -> Option<Body> {
     let vote = PollVote {
         poll_id: m.poll_creation_message_key.as_option()?.id.clone()?,
         // The choice is encrypted with a key derived from the poll's
-        // secret, which only the poll's record holds; whoever looks the
-        // poll up decrypts the vote and fills the options in.
-        selected_options: Vec::new(),
+        // secret, which only the session's store holds; the inbound hook
+        // opens the vote and fills the options in.
+        selected_options: None,
+        selected_option_hashes: None,
+        reason: Some(super::map_poll_vote::NOT_OPENED.to_string()),
     };
     Some(Body {
         poll_vote: Some(vote),

@@ -296,7 +296,9 @@ fn a_vote_names_its_poll() {
     assert_eq!(msg.kind, InboundKind::PollVote);
     let vote = PollVote {
         poll_id: "3EB0POLL".into(),
-        selected_options: vec![],
+        selected_options: None,
+        selected_option_hashes: None,
+        reason: Some(super::map_poll_vote::NOT_OPENED.into()),
     };
     assert_eq!(msg.poll_vote, Some(vote));
 }

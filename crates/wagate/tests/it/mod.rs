@@ -1,5 +1,6 @@
 mod app;
 mod live;
+mod media_retries;
 mod session_lifecycle;
 
 mod bootstrap;
@@ -11,6 +12,7 @@ mod inbound;
 mod keys;
 mod link_preview;
 mod openapi;
+mod poll_votes;
 mod queue;
 mod queue_pacing;
 mod receiver;

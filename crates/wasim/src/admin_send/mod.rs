@@ -122,6 +122,8 @@ async fn send(
     if let Some(quoted) = &body.quoted {
         reply::attach(&mut message, quoted)?;
     }
+    // The contact may vote on its own poll later, as a creator can.
+    let own_poll = (body.kind.as_deref() == Some("poll")).then(|| message.clone());
     let out = Outgoing {
         message,
         id: body.id.as_deref().map(message_id).transpose()?,
@@ -130,6 +132,9 @@ async fn send(
     let id = crate::phone::send(&world, &from, &to, out)
         .await
         .map_err(|e| AdminError::BadRequest(format!("could not send: {e:#}")))?;
+    if let Some(poll) = own_poll {
+        crate::phone::remember_poll(&world, &from, &from, &id, &poll);
+    }
     Ok(Json(json!({"id": id})))
 }
 

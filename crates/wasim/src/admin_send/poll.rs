@@ -62,29 +62,35 @@ pub fn create(body: &SendBody) -> Result<wa::Message, AdminError> {
     Ok(message)
 }
 
-/// A vote on poll `targetId`, which the account sent the contact, for the
-/// options named (none takes the contact's vote back). The vote names
-/// options by hash, encrypted with a key both sides derive from the poll's
-/// secret, its id and the creator's and voter's JIDs.
+/// A vote on poll `targetId`, which the account sent the contact or the
+/// contact sent the account, for the options named (none takes the
+/// contact's vote back). The vote names options by hash, encrypted with a
+/// key both sides derive from the poll's secret, its id and the creator's
+/// and voter's JIDs.
 pub fn vote(sender: &Sender<'_>, body: &SendBody) -> Result<wa::Message, AdminError> {
     let target = required(&body.target_id, "targetId", "a poll vote")?;
     let picked = body
         .options
         .as_deref()
         .ok_or_else(|| bad("options: required for a poll vote ([] takes a vote back)".into()))?;
-    let poll = sender
-        .world
-        .lock()
-        .accounts
-        .get(sender.from)
-        .and_then(|a| a.polls.get(&(sender.to.to_string(), target.to_string())))
-        .cloned()
-        .ok_or_else(|| {
-            AdminError::NotFound(format!(
-                "targetId: {} received no poll {target} from {}",
-                sender.from, sender.to
-            ))
-        })?;
+    let (poll, own) = {
+        let world = sender.world.lock();
+        let polls = world.accounts.get(sender.from).map(|a| &a.polls);
+        let by = |creator: &str| {
+            polls?
+                .get(&(creator.to_string(), target.to_string()))
+                .cloned()
+        };
+        by(sender.to)
+            .map(|p| (p, false))
+            .or_else(|| by(sender.from).map(|p| (p, true)))
+            .ok_or_else(|| {
+                AdminError::NotFound(format!(
+                    "targetId: {} has no poll {target} from {} or of its own",
+                    sender.from, sender.to
+                ))
+            })?
+    };
     distinct_and_named(picked)?;
     if let Some(unknown) = picked.iter().find(|p| !poll.options.contains(p)) {
         return Err(bad(format!(
@@ -102,15 +108,17 @@ pub fn vote(sender: &Sender<'_>, body: &SendBody) -> Result<wa::Message, AdminEr
         .iter()
         .map(|p| compute_option_hash(p).to_vec())
         .collect();
-    let creator = sender.chat();
     let voter = super::user_jid(sender.from);
+    let creator = if own { voter.clone() } else { sender.chat() };
     let (payload, iv) =
         encrypt_poll_vote_with_secret(&hashes, &poll.secret, target, &creator, &voter)
             .map_err(|e| bad(format!("targetId: the poll's secret is unusable: {e:#}")))?;
     let update = wa::message::PollUpdateMessage {
         poll_creation_message_key: MessageField::some(wa::MessageKey {
-            remote_jid: Some(creator),
-            from_me: Some(false),
+            // The key is the voter's view: the chat is the account, and
+            // `from_me` says the voter made the poll.
+            remote_jid: Some(sender.chat()),
+            from_me: Some(own),
             id: Some(target.into()),
             participant: None,
         }),

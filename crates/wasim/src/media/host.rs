@@ -3,6 +3,7 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use anyhow::{Context, anyhow, ensure};
 use bytes::Bytes;
@@ -75,6 +76,8 @@ impl MediaHost {
             // builds without percent-encoding.
             auth: super::store::token_of(&auth),
             hostname: format!("127.0.0.1:{port}"),
+            refuse_downloads: Default::default(),
+            refused: Default::default(),
         });
 
         let (shutdown, stop) = watch::channel(false);
@@ -157,6 +160,19 @@ impl MediaHost {
             hosts: vec![host],
         }
         .into_node()
+    }
+
+    /// Refuses the next `n` downloads with 503, replacing any count left.
+    pub fn refuse_next_downloads(&self, n: u32) {
+        self.state.refuse_downloads.store(n, Ordering::SeqCst);
+    }
+
+    /// Downloads still to be refused, and how many have been.
+    pub fn refused_downloads(&self) -> (u32, u64) {
+        (
+            self.state.refuse_downloads.load(Ordering::SeqCst),
+            self.state.refused.load(Ordering::SeqCst),
+        )
     }
 
     /// Stops accepting connections and lets open ones finish. Idempotent.

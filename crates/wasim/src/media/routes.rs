@@ -23,6 +23,7 @@ use sha2::{Digest, Sha256};
 use wacore::download::MediaType;
 
 use super::store::{BlobStore, token_of};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 /// Every media type whose upload path the host accepts. `MediaType` is
 /// non-exhaustive, so the list is spelled out; the paths themselves come from
@@ -45,6 +46,10 @@ pub(crate) struct HostState {
     pub(crate) store: BlobStore,
     pub(crate) auth: String,
     pub(crate) hostname: String,
+    /// Downloads still to be refused with 503, as an overloaded CDN does.
+    pub(crate) refuse_downloads: AtomicU32,
+    /// Downloads refused so far.
+    pub(crate) refused: AtomicU64,
 }
 
 impl HostState {
@@ -144,6 +149,13 @@ async fn download(
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
     let direct_path = format!("/v/{rest}");
+    let refuse = state
+        .refuse_downloads
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+    if refuse.is_ok() {
+        state.refused.fetch_add(1, Ordering::SeqCst);
+        return (StatusCode::SERVICE_UNAVAILABLE, "media host busy").into_response();
+    }
     let Some(blob) = state.store.get(&direct_path) else {
         return (StatusCode::NOT_FOUND, "no such media").into_response();
     };

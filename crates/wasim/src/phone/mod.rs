@@ -94,9 +94,15 @@ fn show_once(world: &World, phone: &str, entry: serde_json::Value) {
     }
 }
 
-/// A phone keeps the secret of each poll it is sent: its votes are
-/// encrypted with it, so without it the phone could not vote.
-fn remember_poll(world: &World, phone: &str, creator: &str, id: &str, message: &wa::Message) {
+/// A phone keeps the secret of each poll it is sent or sends: its votes
+/// are encrypted with it, so without it the phone could not vote.
+pub(crate) fn remember_poll(
+    world: &World,
+    phone: &str,
+    creator: &str,
+    id: &str,
+    message: &wa::Message,
+) {
     let inner = crate::content::unwrap(message);
     let Some(poll) = [
         &inner.poll_creation_message,
