@@ -109,6 +109,7 @@ pub async fn run(
         sending: crate::config::Sending::default(),
         webhooks: crate::config::Webhooks::default(),
         history: crate::config::History::default(),
+        media: crate::config::Media::default(),
     };
     // Media goes over HTTPS to the simulator's media host, whose
     // certificate is its own.

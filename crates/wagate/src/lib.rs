@@ -114,10 +114,12 @@ where
     );
     let queue = wagate_store::Outbound::new(committer);
     let enqueuer = wagate_store::outbound::Enqueuer::start(queue.clone()).await?;
-    let blobs =
-        wagate_store::BlobStore::open(config.data_dir.join("media")).with_context(|| {
+    let blobs = config
+        .media
+        .open_store(&config.data_dir)
+        .with_context(|| {
             format!(
-                "cannot open the media directory in {}",
+                "cannot open the media store (media directory in {})",
                 config.data_dir.display()
             )
         })?;

@@ -47,6 +47,15 @@ const SETTINGS: &[(&str, &str)] = &[
     ),
     ("media_max_sticker_bytes", "WAGATE_MEDIA_MAX_STICKER_BYTES"),
     ("media_fetch_allow", "WAGATE_MEDIA_FETCH_ALLOW"),
+    ("media_store", "WAGATE_MEDIA_STORE"),
+    ("s3_bucket", "WAGATE_S3_BUCKET"),
+    ("s3_region", "WAGATE_S3_REGION"),
+    ("s3_endpoint", "WAGATE_S3_ENDPOINT"),
+    ("s3_prefix", "WAGATE_S3_PREFIX"),
+    ("s3_access_key_id", "WAGATE_S3_ACCESS_KEY_ID"),
+    ("s3_secret_access_key", "WAGATE_S3_SECRET_ACCESS_KEY"),
+    ("s3_path_style", "WAGATE_S3_PATH_STYLE"),
+    ("media_public_url_ttl_s", "WAGATE_MEDIA_PUBLIC_URL_TTL_S"),
     ("link_preview_fetch", "WAGATE_LINK_PREVIEW_FETCH"),
     (
         "link_preview_use_media_allow",
@@ -62,9 +71,11 @@ const SETTINGS: &[(&str, &str)] = &[
 ];
 
 mod history;
+mod media;
 mod sending;
 mod webhooks;
 pub use history::History;
+pub use media::{Media, MediaStore};
 pub use sending::Sending;
 pub use webhooks::Webhooks;
 
@@ -134,6 +145,8 @@ pub struct Config {
     pub webhooks: Webhooks,
     /// Message history retention.
     pub history: History,
+    /// Where media files are kept; signed public links.
+    pub media: Media,
 }
 
 /// A raw setting and where it came from, for error messages.
@@ -265,8 +278,10 @@ impl Config {
         let sending = Sending::from_raw(&raw)?;
         let webhooks = Webhooks::from_raw(&raw)?;
         let history = History::from_raw(&raw)?;
+        let media = Media::from_raw(&raw)?;
         Ok(Config {
             history,
+            media,
             sending,
             webhooks,
             listen,

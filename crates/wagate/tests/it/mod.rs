@@ -11,6 +11,7 @@ mod history;
 mod inbound;
 mod keys;
 mod link_preview;
+mod media_s3;
 mod openapi;
 mod poll_votes;
 mod queue;
