@@ -85,6 +85,18 @@ impl StateCipher {
     ///
     /// A random 192-bit nonce per call makes nonce reuse negligible without
     /// any counter state shared between processes.
+    /// A key for another `purpose` (signing links, say), derived from the
+    /// master key so there is still one secret to keep; it reveals nothing
+    /// of the master key or of keys for other purposes.
+    pub fn derive_key(&self, purpose: &[u8]) -> [u8; KEY_LEN] {
+        use hmac::Mac as _;
+        let mut mac = <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(&self.key)
+            .expect("any key length");
+        mac.update(b"wagate/derive/v1/");
+        mac.update(purpose);
+        mac.finalize().into_bytes().into()
+    }
+
     pub fn seal(&self, aad: &[u8], plaintext: &[u8]) -> Vec<u8> {
         let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
         let ciphertext = self

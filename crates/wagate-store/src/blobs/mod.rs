@@ -7,9 +7,11 @@
 //! store. So a message that refers to a blob can rely on it being there
 //! and whole. Equal files share one blob.
 
+mod links;
 mod local;
 mod s3;
 
+pub use links::{LinkRefused, MediaLinks};
 pub use s3::S3Settings;
 
 use bytes::Bytes;
