@@ -9,6 +9,7 @@ mod errors;
 mod health;
 mod history;
 mod inbound;
+mod inbound_shapes;
 mod keys;
 mod link_preview;
 mod media_s3;
