@@ -49,6 +49,8 @@ pub struct AppState {
     /// Ends the live event streams when the server stops.
     pub shutdown: stream::Shutdown,
     pub started_at: DateTime<Utc>,
+    /// Checks signed public media links; `None`: they are off.
+    pub media_links: Option<wagate_store::blobs::MediaLinks>,
 }
 
 impl AppState {
@@ -70,7 +72,14 @@ impl AppState {
             shutdown: stream::Shutdown::default(),
             http: Arc::new(HttpMetrics::default()),
             started_at: Utc::now(),
+            media_links: None,
         }
+    }
+
+    /// Serves signed public links to received media.
+    pub fn with_media_links(mut self, links: Option<wagate_store::blobs::MediaLinks>) -> Self {
+        self.media_links = links;
+        self
     }
 }
 

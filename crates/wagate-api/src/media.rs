@@ -13,7 +13,47 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/media/{event_id}", get(media))
+    Router::new()
+        .route("/api/v1/media/{event_id}", get(media))
+        .route("/media/{event_id}", get(public_media))
+}
+
+#[derive(serde::Deserialize)]
+pub struct SignedLink {
+    tenant: i64,
+    expires: i64,
+    sig: String,
+}
+
+/// The file of a received message, through the signed link its event
+/// carries as `publicUrl`: no API key, but only until the link expires.
+pub async fn public_media(
+    State(state): State<AppState>,
+    Path(event_id): Path<String>,
+    link: Result<axum::extract::Query<SignedLink>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let refused = |why: &str| ApiError::Forbidden(format!("This media link is not valid: {why}"));
+    let links = state
+        .media_links
+        .as_ref()
+        .ok_or_else(|| refused("public media links are off"))?;
+    let axum::extract::Query(link) = link.map_err(|_| refused("it is not signed"))?;
+    links
+        .verify(
+            link.tenant,
+            &event_id,
+            link.expires,
+            &link.sig,
+            chrono::Utc::now().timestamp(),
+        )
+        .map_err(|e| refused(&e.to_string()))?;
+    let missing = || ApiError::NotFound(format!("No media for event '{event_id}'"));
+    let event = state
+        .events
+        .event_by_id(wagate_core::TenantId(link.tenant), &event_id)
+        .await?
+        .ok_or_else(missing)?;
+    serve(&state, &event_id, &event.data).await
 }
 
 /// The file of a received message.
@@ -46,7 +86,17 @@ pub async fn media(
                 .is_none_or(|own| *own == e.key.session)
         })
         .ok_or_else(missing)?;
-    let media = event.data.get("media").ok_or_else(missing)?;
+    serve(&state, &event_id, &event.data).await
+}
+
+/// The event's file, or why there is none yet.
+async fn serve(
+    state: &AppState,
+    event_id: &str,
+    data: &serde_json::Value,
+) -> Result<Response, ApiError> {
+    let missing = || ApiError::NotFound(format!("No media for event '{event_id}'"));
+    let media = data.get("media").ok_or_else(missing)?;
     match media["status"].as_str() {
         Some("stored") => {}
         Some("pending") => {
@@ -62,13 +112,15 @@ pub async fn media(
         }
     }
     let sha = media["sha256"].as_str().ok_or_else(missing)?;
+    // Streamed: a video need not sit whole in memory to be served.
     let bytes = state
         .outgoing
         .media
         .blobs
-        .read(sha)
+        .stream(sha)
         .await
         .map_err(|_| missing())?;
+    let bytes = axum::body::Body::from_stream(bytes);
     let mimetype = media["mimetype"]
         .as_str()
         .unwrap_or("application/octet-stream")

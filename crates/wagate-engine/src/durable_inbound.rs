@@ -49,6 +49,9 @@ impl InboundDurabilityHook for InboundHook {
             let Some(mut data) = inbound_message(&m.message, &m.info, |_| url.clone(), None) else {
                 continue;
             };
+            if let Some(media) = data.media.as_mut() {
+                media.public_url = engine.public_media_url(self.key.tenant, &id);
+            }
             crate::poll_votes::open_vote(
                 &engine, &client, &self.key, &m.message, &m.info, &mut data,
             )

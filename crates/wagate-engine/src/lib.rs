@@ -37,6 +37,8 @@ pub struct EngineConfig {
     /// The gateway's own base URL (`http://host:port`), for the media links
     /// in received-message events.
     pub public_url: String,
+    /// Signs the public links to received media, when they are on.
+    pub media_links: Option<wagate_store::blobs::MediaLinks>,
 }
 
 impl std::fmt::Debug for EngineConfig {
@@ -165,6 +167,24 @@ impl Engine {
             self.config.public_url.trim_end_matches('/'),
             id.as_str()
         )
+    }
+
+    /// A signed link to the same file that needs no API key, when the
+    /// gateway hands such links out. Signed now, as the event is made:
+    /// the payload is stored once and sent as stored, so its expiry counts
+    /// from when the message arrived.
+    pub(crate) fn public_media_url(
+        &self,
+        tenant: wagate_core::TenantId,
+        id: &wagate_core::events::EventId,
+    ) -> Option<String> {
+        let links = self.config.media_links.as_ref()?;
+        Some(links.url(
+            &self.config.public_url,
+            tenant.0,
+            id.as_str(),
+            chrono::Utc::now().timestamp(),
+        ))
     }
 
     pub fn outbox(&self) -> &outbound::Outbox {

@@ -108,6 +108,7 @@ pub async fn build_engine_with(
             client_version: ctx.wa_version,
             http_client,
             public_url: ctx.public_url.clone(),
+            media_links: ctx.media_links.clone(),
         },
         outbox,
         ctx.events.clone(),

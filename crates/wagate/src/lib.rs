@@ -42,6 +42,8 @@ pub struct EngineContext {
     pub events: wagate_store::Events,
     /// This gateway's base URL, for links it hands out (received media).
     pub public_url: String,
+    /// Signs public links to received media, when they are on.
+    pub media_links: Option<wagate_store::blobs::MediaLinks>,
 }
 
 /// A running session engine as the rest of the service sees it.
@@ -105,6 +107,10 @@ where
     let master_key = bootstrap::master_key(&config)?;
     let metrics = Arc::new(Metrics::default());
     let cipher = StateCipher::new(master_key.0);
+    let media_links = config
+        .media
+        .public_url_ttl
+        .map(|ttl| wagate_store::blobs::MediaLinks::new(&cipher, ttl));
     let committer = wagate_store::Committer::start(store.pool().clone());
     let events = wagate_store::Events::new(committer.clone(), Arc::new(cipher.clone())).await?;
     let sweeper = wagate_store::history::RetentionSweeper::start(
@@ -114,15 +120,12 @@ where
     );
     let queue = wagate_store::Outbound::new(committer);
     let enqueuer = wagate_store::outbound::Enqueuer::start(queue.clone()).await?;
-    let blobs = config
-        .media
-        .open_store(&config.data_dir)
-        .with_context(|| {
-            format!(
-                "cannot open the media store (media directory in {})",
-                config.data_dir.display()
-            )
-        })?;
+    let blobs = config.media.open_store(&config.data_dir).with_context(|| {
+        format!(
+            "cannot open the media store (media directory in {})",
+            config.data_dir.display()
+        )
+    })?;
     let services = build_engine(EngineContext {
         store: store.clone(),
         cipher,
@@ -139,6 +142,7 @@ where
             Some(url) => url.clone(),
             None => format!("http://{}", listener.local_addr()?),
         },
+        media_links: media_links.clone(),
     })
     .await
     .context("cannot start the session engine")?;
@@ -164,7 +168,8 @@ where
         outgoing,
         events,
         config.webhooks.policy(),
-    );
+    )
+    .with_media_links(media_links);
     let address = listener.local_addr()?;
     tracing::info!(%address, "wagate listening");
     // Graceful shutdown waits for every response to end; the live event

@@ -160,6 +160,10 @@ pub struct InboundMedia {
     /// Where the gateway serves the file. Fixed when the event is made, so
     /// it is known even while the download is `pending`.
     pub url: String,
+    /// A link that serves the file without an API key until it expires;
+    /// only when the gateway is set to hand such links out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<String>,
     pub status: MediaStatus,
     /// Why the download failed, when `status` is `failed`.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -66,6 +66,7 @@ pub fn media(kind: MediaKind, mimetype: &str, url: &str) -> InboundMedia {
         size: Some(48_213),
         sha256: Some("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08".into()),
         url: url.into(),
+        public_url: None,
         status: MediaStatus::Stored,
         error: None,
     }
@@ -81,6 +82,7 @@ fn everything() -> InboundMessage {
     m.kind = InboundKind::Image;
     m.media = Some(InboundMedia {
         file_name: Some("photo.jpg".into()),
+        public_url: None,
         status: MediaStatus::Failed,
         error: Some("media expired on WhatsApp".into()),
         ..media(MediaKind::Image, "image/jpeg", "/api/v1/media/abc")

@@ -69,6 +69,7 @@ pub(super) fn media(msg: &wa::Message, url: &dyn Fn() -> String) -> Option<Body>
             .filter(|hash| !hash.is_empty())
             .map(hex::encode),
         url: url(),
+        public_url: None,
         status: MediaStatus::Pending,
         error: None,
     };

@@ -19,6 +19,7 @@ fn pending(kind: MediaKind, mimetype: &str, size: u64) -> InboundMedia {
         size: Some(size),
         sha256: Some("ab".repeat(32)),
         url: media_url(ID),
+        public_url: None,
         status: MediaStatus::Pending,
         error: None,
     }

@@ -12,6 +12,7 @@ mod inbound;
 mod inbound_shapes;
 mod keys;
 mod link_preview;
+mod media_public;
 mod media_s3;
 mod openapi;
 mod poll_votes;
