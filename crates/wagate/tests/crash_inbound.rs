@@ -137,6 +137,8 @@ async fn killed_mid_burst_every_message_reaches_the_receiver_under_one_id() {
 
     let receiver = Receiver::start_on(port, &[]).await;
     let up = Instant::now();
+    // Deliveries the killed process had claimed wait for their claims to
+    // run out (the dispatcher's 60 s visibility window) before they go.
     let arrived = until(Duration::from_secs(90), POLL, async || {
         let hits = receiver.hits();
         (ids_of(&hits).len() >= TOTAL).then_some(hits)
