@@ -9,7 +9,7 @@
 mod delivery;
 #[path = "../../tests/gateway/mod.rs"]
 mod gateway;
-#[path = "../measure.rs"]
+#[path = "../shared/measure.rs"]
 mod measure;
 
 use gateway::{Api, Gateway, NO_PACING};

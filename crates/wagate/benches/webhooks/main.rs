@@ -15,7 +15,7 @@ mod backlog;
 #[path = "../../tests/gateway/mod.rs"]
 mod gateway;
 mod latency;
-#[path = "../measure.rs"]
+#[path = "../shared/measure.rs"]
 mod measure;
 mod receiver;
 
