@@ -51,15 +51,11 @@ impl History {
 
 #[cfg(test)]
 mod tests {
-    use super::super::Config;
+    use super::super::tests::load;
     use std::time::Duration;
 
     #[test]
     fn defaults_and_bad_values() {
-        let load = |vars: &[(&str, &str)]| {
-            let vars: std::collections::BTreeMap<_, _> = vars.iter().copied().collect();
-            Config::load_from(None, |name| vars.get(name).map(|v| v.to_string()))
-        };
         let history = load(&[]).unwrap().history;
         assert_eq!(history, super::History::default());
         assert_eq!(history.retention_days, 90);

@@ -101,13 +101,8 @@ impl Media {
 
 #[cfg(test)]
 mod tests {
-    use super::super::Config;
+    use super::super::tests::load;
     use super::*;
-
-    fn load(vars: &[(&str, &str)]) -> anyhow::Result<Config> {
-        let vars: BTreeMap<_, _> = vars.iter().copied().collect();
-        Config::load_from(None, |name| vars.get(name).map(|v| v.to_string()))
-    }
 
     #[test]
     fn local_by_default_s3_when_asked() {

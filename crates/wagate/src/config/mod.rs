@@ -362,7 +362,9 @@ fn parse_version(text: &str) -> Option<(u32, u32, u32)> {
 mod tests {
     use super::*;
 
-    fn load(vars: &[(&str, &str)]) -> anyhow::Result<Config> {
+    /// Loads the defaults with `vars` as the environment (for the
+    /// settings modules' tests too).
+    pub(super) fn load(vars: &[(&str, &str)]) -> anyhow::Result<Config> {
         let vars: BTreeMap<String, String> = vars
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))

@@ -141,17 +141,8 @@ impl Sending {
 
 #[cfg(test)]
 mod tests {
-    use super::super::Config;
-    use std::collections::BTreeMap;
+    use super::super::tests::load;
     use std::net::IpAddr;
-
-    fn load(vars: &[(&str, &str)]) -> anyhow::Result<Config> {
-        let vars: BTreeMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Config::load_from(None, |name| vars.get(name).cloned())
-    }
 
     #[test]
     fn link_previews_are_fetched_by_default_under_the_media_allow_list() {

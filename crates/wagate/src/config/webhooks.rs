@@ -58,16 +58,7 @@ impl Webhooks {
 
 #[cfg(test)]
 mod tests {
-    use super::super::Config;
-    use std::collections::BTreeMap;
-
-    fn load(vars: &[(&str, &str)]) -> anyhow::Result<Config> {
-        let vars: BTreeMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Config::load_from(None, |name| vars.get(name).cloned())
-    }
+    use super::super::tests::load;
 
     #[test]
     fn allow_list_is_parsed_and_checked() {

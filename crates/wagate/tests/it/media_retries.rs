@@ -4,28 +4,12 @@
 
 use super::TestApp;
 use super::receiver::{Hit, Receiver};
-use super::sending::{SHOP, SHOP_PHONE, base64, linked_shop};
+use super::sending::{SHOP_PHONE, base64, shop_with_receiver};
 use reqwest::Method;
 use serde_json::{Value, json};
 
 const CUSTOMER: &str = "15550200002";
-const ALLOW_LOCAL: (&str, &str) = ("WAGATE_WEBHOOK_ALLOW", "127.0.0.1/32");
 const REFUSE: &str = "/admin/media/refuse";
-
-async fn shop_with_receiver() -> (TestApp, Receiver) {
-    let app = TestApp::spawn_with(&[ALLOW_LOCAL]).await;
-    linked_shop(&app).await;
-    let receiver = Receiver::start(&[]).await;
-    let (status, answer) = app
-        .call(
-            Method::POST,
-            &format!("/api/v1/sessions/{SHOP}/webhooks"),
-            Some(json!({"url": receiver.url, "shape": "native", "events": ["message.received"]})),
-        )
-        .await;
-    assert_eq!(status, 201, "{answer}");
-    (app, receiver)
-}
 
 async fn refuse_downloads(app: &TestApp, n: u32) {
     let (status, answer) = app

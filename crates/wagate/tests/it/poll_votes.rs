@@ -4,29 +4,11 @@
 
 use super::TestApp;
 use super::receiver::{Hit, Receiver};
-use super::sending::{SHOP, SHOP_PHONE, linked_shop, queue, sha256_hex};
+use super::sending::{SHOP_PHONE, queue, sha256_hex, shop_with_receiver};
 use reqwest::Method;
 use serde_json::{Value, json};
 
 const CUSTOMER: &str = "15550200002";
-/// Receivers on 127.0.0.1 are allowed for these tests.
-const ALLOW_LOCAL: (&str, &str) = ("WAGATE_WEBHOOK_ALLOW", "127.0.0.1/32");
-
-/// The shop linked, with a receiver for its received messages.
-async fn shop_with_receiver() -> (TestApp, Receiver) {
-    let app = TestApp::spawn_with(&[ALLOW_LOCAL]).await;
-    linked_shop(&app).await;
-    let receiver = Receiver::start(&[]).await;
-    let (status, answer) = app
-        .call(
-            Method::POST,
-            &format!("/api/v1/sessions/{SHOP}/webhooks"),
-            Some(json!({"url": receiver.url, "shape": "native", "events": ["message.received"]})),
-        )
-        .await;
-    assert_eq!(status, 201, "{answer}");
-    (app, receiver)
-}
 
 /// Contact `from` sends `body` to `to` through wasim; returns its id.
 async fn contact_sends(app: &TestApp, from: &str, to: &str, mut body: Value) -> String {

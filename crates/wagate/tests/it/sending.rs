@@ -28,6 +28,23 @@ pub async fn linked_shop(app: &TestApp) {
     app.linked_session(&app.admin_key, SHOP, SHOP_PHONE).await;
 }
 
+/// The app with the shop linked and a receiver (on 127.0.0.1, allowed)
+/// for its received messages, in the native shape.
+pub async fn shop_with_receiver() -> (TestApp, super::receiver::Receiver) {
+    let app = TestApp::spawn_with(&[("WAGATE_WEBHOOK_ALLOW", "127.0.0.1/32")]).await;
+    linked_shop(&app).await;
+    let receiver = super::receiver::Receiver::start(&[]).await;
+    let (status, answer) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/sessions/{SHOP}/webhooks"),
+            Some(json!({"url": receiver.url, "shape": "native", "events": ["message.received"]})),
+        )
+        .await;
+    assert_eq!(status, 201, "{answer}");
+    (app, receiver)
+}
+
 /// Queues `body` on the shop session; returns the message id.
 pub async fn queue(app: &TestApp, body: Value) -> String {
     let (status, answer) = app.call(Method::POST, MESSAGES, Some(body)).await;
