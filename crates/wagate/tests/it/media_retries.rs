@@ -3,7 +3,7 @@
 //! download cut off by a restart runs again in the next process.
 
 use super::TestApp;
-use super::receiver::{Hit, Receiver};
+use super::receiver::Receiver;
 use super::sending::{SHOP_PHONE, base64, shop_with_receiver};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -31,15 +31,7 @@ async fn send_document(app: &TestApp) -> (String, Vec<u8>) {
 
 /// The media of message `id` as its (held, then released) event says.
 async fn media_of(receiver: &Receiver, id: &str) -> Value {
-    let find = |hits: &[Hit]| {
-        hits.iter()
-            .map(|h| h.json()["data"].clone())
-            .find(|d| d["id"] == id)
-    };
-    let hits = receiver
-        .until(&format!("message {id}"), |h| find(h).is_some())
-        .await;
-    find(&hits).unwrap()["media"].clone()
+    receiver.data_of(id).await["media"].clone()
 }
 
 async fn assert_served(app: &TestApp, media: &Value, bytes: &[u8]) {

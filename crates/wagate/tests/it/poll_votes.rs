@@ -3,7 +3,7 @@
 //! or says why it cannot.
 
 use super::TestApp;
-use super::receiver::{Hit, Receiver};
+use super::receiver::Receiver;
 use super::sending::{SHOP_PHONE, queue, sha256_hex, shop_with_receiver};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -21,15 +21,7 @@ async fn contact_sends(app: &TestApp, from: &str, to: &str, mut body: Value) -> 
 
 /// The event data of received message `id`, once the receiver has it.
 async fn event_of(receiver: &Receiver, id: &str) -> Value {
-    let find = |hits: &[Hit]| {
-        hits.iter()
-            .map(|h| h.json()["data"].clone())
-            .find(|d| d["id"] == id)
-    };
-    let hits = receiver
-        .until(&format!("message {id}"), |h| find(h).is_some())
-        .await;
-    find(&hits).unwrap()
+    receiver.data_of(id).await
 }
 
 fn vote(poll: &str, options: &[&str]) -> Value {

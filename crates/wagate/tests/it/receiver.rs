@@ -71,6 +71,20 @@ impl Receiver {
     }
 
     /// Waits until `check` accepts the hits so far; returns them.
+    /// The native payload's `data` for received message `id`, once it
+    /// has come.
+    pub async fn data_of(&self, id: &str) -> Value {
+        let find = |hits: &[Hit]| {
+            hits.iter()
+                .map(|h| h.json()["data"].clone())
+                .find(|d| d["id"] == id)
+        };
+        let hits = self
+            .until(&format!("message {id}"), |h| find(h).is_some())
+            .await;
+        find(&hits).unwrap()
+    }
+
     pub async fn until(&self, what: &str, check: impl Fn(&[Hit]) -> bool) -> Vec<Hit> {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
         loop {
