@@ -8,6 +8,7 @@ use reqwest::Method;
 use serde_json::json;
 use whatsapp_rust::PollVoteCiphertext;
 use whatsapp_rust::wacore::poll::compute_option_hash;
+use whatsapp_rust::waproto::whatsapp as wa;
 
 const ME: &str = "15550001111";
 const CONTACT: &str = "15550002222";
@@ -51,6 +52,33 @@ async fn a_contact_asks_single_and_multiple_choice_polls() {
     }
 }
 
+/// Opens the contact's vote in `update` with the poll's secret, as the
+/// poll's creator (the client): the hashes of the options it picked.
+async fn open_vote(
+    client: &TestClient,
+    update: &wa::message::PollUpdateMessage,
+    secret: &[u8],
+    poll_id: &str,
+) -> Vec<Vec<u8>> {
+    let vote = update.vote.as_option().expect("an encrypted vote");
+    let ciphertext = PollVoteCiphertext {
+        enc_payload: vote.enc_payload.as_deref().expect("payload"),
+        enc_iv: vote.enc_iv.as_deref().expect("iv"),
+    };
+    client
+        .client
+        .polls()
+        .decrypt_vote(
+            ciphertext,
+            secret,
+            poll_id,
+            &user_jid(ME),
+            &user_jid(CONTACT),
+        )
+        .await
+        .expect("the client opens the vote")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_contact_votes_on_the_clients_poll() {
     init_logs();
@@ -82,23 +110,7 @@ async fn a_contact_votes_on_the_clients_poll() {
         .expect("poll key");
     assert_eq!(key.id.as_deref(), Some(poll_id.as_str()));
     assert_eq!(key.from_me, Some(false), "the contact did not create it");
-    let vote = update.vote.as_option().expect("an encrypted vote");
-    let ciphertext = PollVoteCiphertext {
-        enc_payload: vote.enc_payload.as_deref().expect("payload"),
-        enc_iv: vote.enc_iv.as_deref().expect("iv"),
-    };
-    let picked = client
-        .client
-        .polls()
-        .decrypt_vote(
-            ciphertext,
-            &secret,
-            &poll_id,
-            &user_jid(ME),
-            &user_jid(CONTACT),
-        )
-        .await
-        .expect("the client opens the vote");
+    let picked = open_vote(&client, update, &secret, &poll_id).await;
     let want = ["Tue", "Wed"].map(|o| compute_option_hash(o).to_vec());
     assert_eq!(picked, want);
 
@@ -111,24 +123,8 @@ async fn a_contact_votes_on_the_clients_poll() {
     )
     .await;
     let got = client.received(&id).await;
-    let vote = got.message.poll_update_message.as_option().expect("update");
-    let vote = vote.vote.as_option().expect("an encrypted vote");
-    let ciphertext = PollVoteCiphertext {
-        enc_payload: vote.enc_payload.as_deref().expect("payload"),
-        enc_iv: vote.enc_iv.as_deref().expect("iv"),
-    };
-    let picked = client
-        .client
-        .polls()
-        .decrypt_vote(
-            ciphertext,
-            &secret,
-            &poll_id,
-            &user_jid(ME),
-            &user_jid(CONTACT),
-        )
-        .await
-        .expect("the client opens the vote");
+    let update = got.message.poll_update_message.as_option().expect("update");
+    let picked = open_vote(&client, update, &secret, &poll_id).await;
     assert!(picked.is_empty(), "{picked:?}");
 
     let send = format!("/admin/contacts/{CONTACT}/send");
