@@ -12,6 +12,7 @@ pub mod media;
 pub mod messages;
 pub mod metrics;
 pub mod openapi;
+pub mod profiles;
 pub mod sessions;
 pub mod stream;
 pub mod tenants;
@@ -51,6 +52,8 @@ pub struct AppState {
     pub started_at: DateTime<Utc>,
     /// Checks signed public media links; `None`: they are off.
     pub media_links: Option<wagate_store::blobs::MediaLinks>,
+    /// Which compatibility profiles are served.
+    pub profiles: profiles::Profiles,
 }
 
 impl AppState {
@@ -73,12 +76,19 @@ impl AppState {
             http: Arc::new(HttpMetrics::default()),
             started_at: Utc::now(),
             media_links: None,
+            profiles: profiles::Profiles::default(),
         }
     }
 
     /// Serves signed public links to received media.
     pub fn with_media_links(mut self, links: Option<wagate_store::blobs::MediaLinks>) -> Self {
         self.media_links = links;
+        self
+    }
+
+    /// Serves only the compatibility profiles that are on.
+    pub fn with_profiles(mut self, profiles: profiles::Profiles) -> Self {
+        self.profiles = profiles;
         self
     }
 }
@@ -100,6 +110,7 @@ pub fn router(state: AppState) -> Router {
         .merge(health::router())
         .merge(metrics::router())
         .merge(openapi::router())
+        .merge(profiles::router(state.profiles))
         .method_not_allowed_fallback(error::wrong_method)
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -12,7 +12,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use wagate_core::keys::tail;
-use wagate_core::{ApiKeyScope, CoreError, NewApiKey, SessionId, SessionKey, TenantId};
+use wagate_core::{ApiKeyScope, CoreError, KeyDigest, NewApiKey, SessionId, SessionKey, TenantId};
 use wagate_store::domain::{NewApiKeyRecord, NewSession};
 
 pub fn router() -> Router<AppState> {
@@ -129,21 +129,52 @@ pub async fn create_session(
         name: validate_name(req.name)?,
         webhook_url: validate_webhook(req.webhook)?,
     };
-    state.store.create_session(&new).await?;
+    let (record, secret) = open_session(&state, &new, SessionSecret::Generate).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedSession {
+            session: record.into(),
+            api_key: secret.unwrap_or_default(),
+        }),
+    ))
+}
 
-    let secret = NewApiKey::generate();
+/// List the sessions the key may see.
+/// The secret of a new session's own API key.
+pub enum SessionSecret {
+    /// A fresh `wgk_…` key.
+    Generate,
+    /// The caller's own secret (a profile whose clients choose their key).
+    Given(String),
+    /// No session key: the caller reaches the session with its tenant key.
+    None,
+}
+
+/// Creates a session with its key, in one transaction, and starts it
+/// connecting: the one creation path of every API shape. Answers the
+/// stored session and the key's secret, if one was made.
+pub(crate) async fn open_session(
+    state: &AppState,
+    new: &NewSession,
+    secret: SessionSecret,
+) -> Result<(wagate_store::domain::SessionRecord, Option<String>), ApiError> {
+    let secret = match secret {
+        SessionSecret::Generate => Some(NewApiKey::generate().secret),
+        SessionSecret::Given(secret) => Some(secret),
+        SessionSecret::None => None,
+    };
+    let key = secret.as_ref().map(|secret| NewApiKeyRecord {
+        tenant: new.key.tenant,
+        scope: ApiKeyScope::Session,
+        session: Some(new.key.session.clone()),
+        digest: KeyDigest::of(secret),
+        tail: tail(secret),
+        name: Some(format!("session {}", new.key.session)),
+    });
     state
         .store
-        .create_api_key(&NewApiKeyRecord {
-            tenant: new.key.tenant,
-            scope: ApiKeyScope::Session,
-            session: Some(new.key.session.clone()),
-            digest: secret.digest.clone(),
-            tail: tail(&secret.secret),
-            name: Some(format!("session {}", new.key.session)),
-        })
+        .create_session_with_key(new, key.as_ref())
         .await?;
-
     // The session exists and its key must reach the caller even when the
     // engine cannot start it now; `connect` can be retried later.
     if let Err(err) = state.control.connect(&new.key).await {
@@ -154,16 +185,9 @@ pub async fn create_session(
         .session(&new.key)
         .await?
         .ok_or_else(|| ApiError::session_not_found(&new.key.session))?;
-    Ok((
-        StatusCode::CREATED,
-        Json(CreatedSession {
-            session: record.into(),
-            api_key: secret.secret,
-        }),
-    ))
+    Ok((record, secret))
 }
 
-/// List the sessions the key may see.
 #[utoipa::path(get, path = "/api/v1/sessions", tag = "sessions", params(TenantQuery),
     responses((status = 200, body = SessionList),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),

@@ -110,6 +110,7 @@ pub async fn run(
         webhooks: crate::config::Webhooks::default(),
         history: crate::config::History::default(),
         media: crate::config::Media::default(),
+        profiles: wagate_api::profiles::Profiles::default(),
     };
     // Media goes over HTTPS to the simulator's media host, whose
     // certificate is its own.

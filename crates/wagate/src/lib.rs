@@ -169,7 +169,8 @@ where
         events,
         config.webhooks.policy(),
     )
-    .with_media_links(media_links);
+    .with_media_links(media_links)
+    .with_profiles(config.profiles);
     let address = listener.local_addr()?;
     tracing::info!(%address, "wagate listening");
     // Graceful shutdown waits for every response to end; the live event

@@ -150,14 +150,40 @@ pub async fn send_message(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let record = caller.session(&state, &id, query.tenant_id).await?;
     can_queue(&record)?;
-    let (req, upload): (SendMessageRequest, Option<UploadedPart>) = if is_multipart(&headers) {
-        read_multipart(&state, request).await?
+    let (req, upload) = read_send_request(&state, &headers, request).await?;
+    let (status, body) = queue_one(&state, &record, &req, upload, &headers).await?;
+    Ok((status, Json(body)))
+}
+
+/// A send request as JSON, or as multipart with its file part stored.
+pub(crate) async fn read_send_request(
+    state: &AppState,
+    headers: &HeaderMap,
+    request: Request,
+) -> Result<(SendMessageRequest, Option<UploadedPart>), ApiError> {
+    if is_multipart(headers) {
+        read_multipart(state, request).await
     } else {
-        (read_json(request, &state).await?, None)
-    };
-    let message = prepare(&state, &record.key, &req, upload, None).await?;
+        Ok((read_json(request, state).await?, None))
+    }
+}
+
+/// Queues one message on `record`'s session: the one send path of every
+/// API shape (native and compatibility profiles). Answers the status and
+/// body to give — `{"id", "status": "queued"}`, or the first answer again
+/// for a repeated `Idempotency-Key`.
+pub(crate) async fn queue_one(
+    state: &AppState,
+    record: &wagate_store::domain::SessionRecord,
+    req: &SendMessageRequest,
+    upload: Option<UploadedPart>,
+    headers: &HeaderMap,
+) -> Result<(StatusCode, Value), ApiError> {
+    can_queue(record)?;
+    let message = prepare(state, &record.key, req, upload, None).await?;
     let response = json!({"id": message.id.as_str(), "status": "queued"});
-    submit(&state, &record.key, &headers, vec![message], response).await
+    let (status, Json(body)) = submit(state, &record.key, headers, vec![message], response).await?;
+    Ok((status, body))
 }
 
 /// Queue one message for many recipients, or many messages.

@@ -4,12 +4,14 @@
 pub mod accept;
 pub mod media_in;
 pub mod policy;
-mod prepare;
+pub(crate) mod prepare;
 pub mod read;
 pub mod request;
 mod upload;
 
 pub use accept::{BulkRequest, QueuedMessage, send_bulk, send_message};
+pub(crate) use accept::{queue_one, read_send_request};
+pub(crate) use prepare::UploadedPart;
 pub use media_in::{MediaIntake, MediaLimits};
 pub use policy::{PolicyView, get_policy, put_policy};
 pub use read::{MessagePage, MessageView, get_message, list_messages};

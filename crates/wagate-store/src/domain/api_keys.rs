@@ -71,30 +71,8 @@ fn key_from_row(row: &SqliteRow) -> Result<ApiKeyRecord, sqlx::Error> {
 
 impl Store {
     pub async fn create_api_key(&self, new: &NewApiKeyRecord) -> Result<ApiKeyRecord, CoreError> {
-        if (new.scope == ApiKeyScope::Session) != new.session.is_some() {
-            return Err(CoreError::validation(
-                "sessionId",
-                "is required for session keys and only for them",
-            ));
-        }
-        let row = sqlx::query(&format!(
-            "INSERT INTO api_keys (tenant_id, scope, session_id, digest, tail, name, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {KEY_COLUMNS}"
-        ))
-        .bind(new.tenant.0)
-        .bind(new.scope.as_str())
-        .bind(new.session.as_ref().map(SessionId::as_str))
-        .bind(new.digest.to_hex())
-        .bind(&new.tail)
-        .bind(new.name.as_deref())
-        .bind(Utc::now())
-        .fetch_one(self.pool())
-        .await
-        .map_err(conflict_on(
-            "api_keys_digest_key",
-            "An API key with this secret already exists".to_string(),
-        ))?;
-        key_from_row(&row).map_err(internal)
+        let mut conn = self.pool().acquire().await.map_err(internal)?;
+        insert_api_key(&mut conn, new).await
     }
 
     /// The key whose digest is `digest`, revoked or not. The final equality
@@ -165,4 +143,35 @@ impl Store {
         let n: i64 = row.try_get("n").map_err(internal)?;
         Ok(n > 0)
     }
+}
+
+/// Inserts a key on `conn` (a pooled connection or an open transaction).
+pub(crate) async fn insert_api_key(
+    conn: &mut sqlx::SqliteConnection,
+    new: &NewApiKeyRecord,
+) -> Result<ApiKeyRecord, CoreError> {
+    if (new.scope == ApiKeyScope::Session) != new.session.is_some() {
+        return Err(CoreError::validation(
+            "sessionId",
+            "is required for session keys and only for them",
+        ));
+    }
+    let row = sqlx::query(&format!(
+        "INSERT INTO api_keys (tenant_id, scope, session_id, digest, tail, name, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {KEY_COLUMNS}"
+    ))
+    .bind(new.tenant.0)
+    .bind(new.scope.as_str())
+    .bind(new.session.as_ref().map(SessionId::as_str))
+    .bind(new.digest.to_hex())
+    .bind(&new.tail)
+    .bind(new.name.as_deref())
+    .bind(Utc::now())
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(conflict_on(
+        "api_keys_digest_key",
+        "An API key with this secret already exists".to_string(),
+    ))?;
+    key_from_row(&row).map_err(internal)
 }

@@ -1,4 +1,5 @@
-use super::{Store, conflict_on, internal};
+use super::api_keys::insert_api_key;
+use super::{NewApiKeyRecord, Store, conflict_on, internal};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::Row;
@@ -68,6 +69,18 @@ impl Store {
     /// Creates a session in `disconnected`; an id taken in the same tenant
     /// is a `Conflict`.
     pub async fn create_session(&self, new: &NewSession) -> Result<SessionRecord, CoreError> {
+        self.create_session_with_key(new, None).await
+    }
+
+    /// Creates a session and, when given, its own API key in one
+    /// transaction: a key that cannot be stored (its secret is taken)
+    /// leaves no session behind, and the reverse.
+    pub async fn create_session_with_key(
+        &self,
+        new: &NewSession,
+        key: Option<&NewApiKeyRecord>,
+    ) -> Result<SessionRecord, CoreError> {
+        let mut tx = self.pool().begin().await.map_err(internal)?;
         let row = sqlx::query(&format!(
             "INSERT INTO sessions (tenant_id, session_id, name, webhook_url, created_at)
              VALUES ($1, $2, $3, $4, $5) RETURNING {SESSION_COLUMNS}"
@@ -77,13 +90,18 @@ impl Store {
         .bind(new.name.as_deref())
         .bind(new.webhook_url.as_deref())
         .bind(Utc::now())
-        .fetch_one(self.pool())
+        .fetch_one(&mut *tx)
         .await
         .map_err(conflict_on(
             "sessions_tenant_session_key",
             format!("Session '{}' already exists", new.key.session),
         ))?;
-        session_from_row(&row).map_err(internal)
+        let record = session_from_row(&row).map_err(internal)?;
+        if let Some(key) = key {
+            insert_api_key(&mut tx, key).await?;
+        }
+        tx.commit().await.map_err(internal)?;
+        Ok(record)
     }
 
     pub async fn session(&self, key: &SessionKey) -> Result<Option<SessionRecord>, CoreError> {

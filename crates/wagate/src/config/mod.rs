@@ -68,10 +68,14 @@ const SETTINGS: &[(&str, &str)] = &[
         "history_sweep_interval_ms",
         "WAGATE_HISTORY_SWEEP_INTERVAL_MS",
     ),
+    ("profile_seed000", "WAGATE_PROFILE_SEED000"),
+    ("profile_seed003", "WAGATE_PROFILE_SEED003"),
+    ("profile_external", "WAGATE_PROFILE_EXTERNAL"),
 ];
 
 mod history;
 mod media;
+mod profiles;
 mod sending;
 mod webhooks;
 pub use history::History;
@@ -147,6 +151,8 @@ pub struct Config {
     pub history: History,
     /// Where media files are kept; signed public links.
     pub media: Media,
+    /// Which compatibility profiles are served.
+    pub profiles: wagate_api::profiles::Profiles,
 }
 
 /// A raw setting and where it came from, for error messages.
@@ -279,7 +285,9 @@ impl Config {
         let webhooks = Webhooks::from_raw(&raw)?;
         let history = History::from_raw(&raw)?;
         let media = Media::from_raw(&raw)?;
+        let profiles = profiles::from_raw(&raw)?;
         Ok(Config {
+            profiles,
             history,
             media,
             sending,

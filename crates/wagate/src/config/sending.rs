@@ -49,7 +49,7 @@ fn number(raw: &BTreeMap<&'static str, Raw>, key: &str, max: u64) -> anyhow::Res
     }
 }
 
-fn flag(raw: &BTreeMap<&'static str, Raw>, key: &str) -> anyhow::Result<Option<bool>> {
+pub(super) fn flag(raw: &BTreeMap<&'static str, Raw>, key: &str) -> anyhow::Result<Option<bool>> {
     let Some(r) = raw.get(key) else {
         return Ok(None);
     };

@@ -1,0 +1,8 @@
+//! The seed003 profile.
+
+use crate::AppState;
+use axum::Router;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+}
