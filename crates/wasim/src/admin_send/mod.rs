@@ -42,6 +42,8 @@ pub struct SendBody {
     id: Option<String>,
     /// The sender's push name on this message's stanza.
     push_name: Option<String>,
+    /// When the phone sent it, Unix seconds (default: now).
+    timestamp: Option<u64>,
     quoted: Option<reply::Quoted>,
     text: Option<String>,
     /// Base64 media bytes.
@@ -128,6 +130,7 @@ async fn send(
         message,
         id: body.id.as_deref().map(message_id).transpose()?,
         push_name: body.push_name.as_deref().map(push_name).transpose()?,
+        sent_at: body.timestamp.map(sent_at).transpose()?,
     };
     let id = crate::phone::send(&world, &from, &to, out)
         .await
@@ -177,6 +180,20 @@ fn message_id(id: &str) -> Result<String, AdminError> {
     } else {
         Err(bad(format!(
             "id: '{id}' is not 1-128 printable ASCII characters without spaces"
+        )))
+    }
+}
+
+/// A send time a client can take as one: after 2009 (WhatsApp's start)
+/// and not in the future.
+fn sent_at(at: u64) -> Result<u64, AdminError> {
+    const WHATSAPP_FOUNDED: u64 = 1_230_768_000;
+    let now = crate::nodes::now();
+    if (WHATSAPP_FOUNDED..=now).contains(&at) {
+        Ok(at)
+    } else {
+        Err(bad(format!(
+            "timestamp: {at} is not a Unix time in seconds between 2009 and now"
         )))
     }
 }

@@ -20,6 +20,10 @@ pub struct Outgoing {
     pub id: Option<String>,
     /// The push name in the stanza's `notify`; the account's when `None`.
     pub push_name: Option<String>,
+    /// When the phone sent it (the stanza's `t`, Unix seconds); now when
+    /// `None`. An earlier time stands for a message that waited while
+    /// the account's devices were away.
+    pub sent_at: Option<u64>,
 }
 
 /// A message id in the form WhatsApp clients generate.
@@ -83,7 +87,7 @@ pub async fn send_all(
                 .attr("from", format!("{from_phone}@{SERVER}"))
                 .attr("id", id.clone())
                 .attr("type", kind)
-                .attr("t", now().to_string())
+                .attr("t", out.sent_at.unwrap_or_else(now).to_string())
                 .attr("notify", notify.clone());
             if let Some(edit) = &edit {
                 node = node.attr("edit", edit.to_string_val().to_string());
