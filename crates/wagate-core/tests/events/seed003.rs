@@ -182,3 +182,45 @@ fn only_received_messages_have_a_seed003_form() {
     );
     assert_eq!(seed003(&connected), None);
 }
+
+#[test]
+fn media_url_is_the_public_link_when_there_is_one() {
+    let mut m = from_john("A", None);
+    m.kind = InboundKind::Image;
+    let mut image = media(
+        MediaKind::Image,
+        "image/jpeg",
+        "https://gw/api/v1/media/evt_1",
+    );
+    image.public_url = Some("https://gw/media/evt_1?tenant=7&expires=9&sig=abc".into());
+    m.media = Some(image.clone());
+    let data = seed003(&event("s", m.clone())).unwrap()["data"].clone();
+    assert_eq!(
+        data["media"]["url"],
+        "https://gw/media/evt_1?tenant=7&expires=9&sig=abc"
+    );
+    image.public_url = None;
+    m.media = Some(image);
+    let data = seed003(&event("s", m)).unwrap()["data"].clone();
+    assert_eq!(data["media"]["url"], "https://gw/api/v1/media/evt_1");
+}
+
+#[test]
+fn received_messages_over_90_days_old_leave_seed003_out() {
+    let now = at("2024-04-15T00:00:00Z");
+    let day = 24 * 60 * 60;
+    let received = |sent: i64| {
+        let m = text_from("5511999999999", "A", sent, "hi");
+        serde_json::to_value(m).unwrap()
+    };
+    let kind = "message.received";
+    let seed003 = WebhookShape::Microservice;
+    assert!(seed003.leaves_out(kind, &received(now.timestamp() - 91 * day), now));
+    assert!(!seed003.leaves_out(kind, &received(now.timestamp() - 89 * day), now));
+    assert!(!seed003.leaves_out(kind, &received(now.timestamp()), now));
+    // Other kinds and other shapes are never left out.
+    let old = received(now.timestamp() - 400 * day);
+    assert!(!seed003.leaves_out("message.status", &old, now));
+    assert!(!WebhookShape::Native.leaves_out(kind, &old, now));
+    assert!(!WebhookShape::Maytapi.leaves_out(kind, &old, now));
+}

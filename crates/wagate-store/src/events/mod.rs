@@ -18,7 +18,7 @@ use sqlx::{Row, SqliteConnection};
 use std::sync::Arc;
 use tokio::sync::watch;
 use wagate_core::events::{EventKind, InboundMessage};
-use wagate_core::{CoreError, SessionId, SessionKey, TenantId};
+use wagate_core::{CoreError, SessionId, SessionKey, TenantId, WebhookShape};
 
 /// An event to append. `data` is the native payload's `data` (JSON).
 #[derive(Debug, Clone)]
@@ -190,7 +190,8 @@ impl Events {
 }
 
 /// Writes one event and a delivery for every enabled endpoint of its
-/// tenant whose session and filter match. For use inside a job.
+/// tenant whose session and filter match, and whose payload shape takes
+/// the event (see [`WebhookShape::leaves_out`]). For use inside a job.
 pub async fn append_in(
     conn: &mut SqliteConnection,
     e: &NewEvent,
@@ -208,12 +209,19 @@ pub async fn append_in(
     .bind(now)
     .fetch_one(&mut *conn)
     .await?;
+    let recorded_at = to_time(now);
+    let shapes_left_out: Vec<&str> = WebhookShape::ALL
+        .into_iter()
+        .filter(|shape| shape.leaves_out(&e.kind, &e.data, recorded_at))
+        .map(WebhookShape::as_str)
+        .collect();
     sqlx::query(
         "INSERT INTO webhook_deliveries (endpoint_id, event_seq, next_at, held_for, created_at, updated_at) \
          SELECT id, $1, $2, $3, $2, $2 FROM webhook_endpoints \
          WHERE tenant_id = $4 AND (session_id IS NULL OR session_id = $5) AND enabled = 1 \
            AND EXISTS (SELECT 1 FROM json_each(webhook_endpoints.events) \
-                       WHERE value = '*' OR value = $6)",
+                       WHERE value = '*' OR value = $6) \
+           AND shape NOT IN (SELECT value FROM json_each($7))",
     )
     .bind(seq)
     .bind(now)
@@ -221,6 +229,7 @@ pub async fn append_in(
     .bind(e.key.tenant.0)
     .bind(e.key.session.as_str())
     .bind(&e.kind)
+    .bind(serde_json::json!(shapes_left_out).to_string())
     .execute(&mut *conn)
     .await?;
     Ok(seq)

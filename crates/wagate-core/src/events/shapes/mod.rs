@@ -44,6 +44,18 @@ impl WebhookShape {
     pub fn parse(s: &str) -> Option<Self> {
         WebhookShape::ALL.into_iter().find(|sh| sh.as_str() == s)
     }
+
+    /// Whether endpoints of this shape are left out of an event of `kind`
+    /// with native `data` recorded at `recorded_at`: they get no delivery
+    /// for it at all. Seed 003 does not forward received messages sent
+    /// long before they arrived (history a reconnecting phone catches up
+    /// on); every other shape gets every event it has a form for.
+    pub fn leaves_out(self, kind: &str, data: &Value, recorded_at: DateTime<Utc>) -> bool {
+        match self {
+            WebhookShape::Microservice => seed003::leaves_out(kind, data, recorded_at),
+            WebhookShape::Native | WebhookShape::Maytapi => false,
+        }
+    }
 }
 
 /// The body of `event` for an endpoint of `shape`, or `None` when the

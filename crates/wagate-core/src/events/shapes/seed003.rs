@@ -3,7 +3,7 @@
 //! `WebhookPayload` and `InboundMessage` TypeScript interfaces.
 
 use super::iso_millis;
-use crate::events::{Event, EventData, InboundKind, InboundMedia, InboundMessage};
+use crate::events::{Event, EventData, EventKind, InboundKind, InboundMedia, InboundMessage};
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
@@ -17,6 +17,19 @@ pub(super) fn render(event: &Event, dispatched_at: DateTime<Utc>) -> Option<Valu
         "timestamp": iso_millis(dispatched_at),
         "data": data(message),
     }))
+}
+
+/// "Filters out messages older than 90 days to avoid processing
+/// historical data on reconnection": the age is the message's own send
+/// time against when the gateway recorded it.
+const MAX_MESSAGE_AGE_S: i64 = 90 * 24 * 60 * 60;
+
+pub(super) fn leaves_out(kind: &str, data: &Value, recorded_at: DateTime<Utc>) -> bool {
+    kind == EventKind::MessageReceived.as_str()
+        && data
+            .get("timestamp")
+            .and_then(Value::as_i64)
+            .is_some_and(|sent| recorded_at.timestamp() - sent > MAX_MESSAGE_AGE_S)
 }
 
 fn data(message: &InboundMessage) -> Value {
@@ -70,13 +83,16 @@ fn message_type(kind: InboundKind) -> &'static str {
 }
 
 /// `MediaInfo`: the caption repeats `text`, as in the document's example.
+/// Its `url` is "public": the signed link that needs no API key when the
+/// gateway hands those out, else the gateway's own media URL.
 fn media_info(media: &InboundMedia, caption: Option<&str>) -> Value {
     let mut info = Map::new();
     info.insert("mimeType".into(), media.mimetype.clone().into());
     if let Some(name) = &media.file_name {
         info.insert("fileName".into(), name.clone().into());
     }
-    info.insert("url".into(), media.url.clone().into());
+    let url = media.public_url.as_ref().unwrap_or(&media.url);
+    info.insert("url".into(), url.clone().into());
     if let Some(caption) = caption {
         info.insert("caption".into(), caption.into());
     }
