@@ -54,7 +54,7 @@ pub struct SessionList {
     pub sessions: Vec<SessionView>,
 }
 
-fn validate_name(name: Option<String>) -> Result<Option<String>, ApiError> {
+pub(crate) fn validate_name(name: Option<String>) -> Result<Option<String>, ApiError> {
     match name.map(|n| n.trim().to_string()) {
         Some(n) if n.chars().count() > 128 => Err(ApiError::validation(
             "name",
@@ -84,7 +84,7 @@ fn validate_webhook(url: Option<String>) -> Result<Option<String>, ApiError> {
 
 /// The tenant a new session goes to: the caller's own, or for an admin the
 /// one asked for (checked to exist) or else the default tenant.
-async fn target_tenant(
+pub(crate) async fn target_tenant(
     state: &AppState,
     caller: &Caller,
     asked: Option<i64>,
@@ -248,6 +248,16 @@ pub async fn delete_session(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let record = caller.session(&state, &id, query.tenant_id).await?;
+    close_session(&state, &record).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Stops the session in the engine, then deletes it and revokes its keys:
+/// the one deletion path of every API shape.
+pub(crate) async fn close_session(
+    state: &AppState,
+    record: &wagate_store::domain::SessionRecord,
+) -> Result<(), ApiError> {
     match state.control.remove(&record.key).await {
         // The engine never ran this session: nothing to stop or forget.
         Ok(()) | Err(CoreError::NotFound(_)) => {}
@@ -256,5 +266,5 @@ pub async fn delete_session(
     if !state.store.delete_session(&record.key).await? {
         return Err(ApiError::session_not_found(&record.key.session));
     }
-    Ok(StatusCode::NO_CONTENT)
+    Ok(())
 }

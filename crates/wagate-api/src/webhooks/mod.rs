@@ -22,8 +22,8 @@ use crate::auth::Caller;
 use crate::error::ApiError;
 use axum::Router;
 use axum::routing::{get, post};
-use wagate_core::TenantId;
-use wagate_store::events::Endpoint;
+use wagate_core::{SessionId, TenantId, WebhookShape};
+use wagate_store::events::{Endpoint, NewEndpoint};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -89,4 +89,28 @@ async fn find_endpoint(
         .await?
         .filter(|e| visible(caller, e))
         .ok_or_else(|| endpoint_not_found(id))
+}
+
+/// An endpoint for all of one session's events in `shape`, with a new
+/// secret: what a compatibility profile sets up from the webhook URL its
+/// clients give with a new session. The URL is checked exactly as for any
+/// endpoint (errors name the field `url`), so it can be checked before
+/// the session is created.
+pub(crate) fn session_endpoint(
+    state: &AppState,
+    tenant: TenantId,
+    session: SessionId,
+    url: &str,
+    shape: WebhookShape,
+) -> Result<NewEndpoint, ApiError> {
+    Ok(NewEndpoint {
+        id: new_endpoint_id(),
+        tenant,
+        session: Some(session),
+        url: fields::url(url, &state.webhook_policy)?,
+        events: fields::events(&["*".to_string()])?,
+        secret: wagate_net::webhook::WebhookSecret::generate().expose(),
+        headers: Vec::new(),
+        shape: shape.as_str().to_string(),
+    })
 }
