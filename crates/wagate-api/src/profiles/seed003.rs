@@ -1,8 +1,0 @@
-//! The seed003 profile.
-
-use crate::AppState;
-use axum::Router;
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-}
