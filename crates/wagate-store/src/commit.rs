@@ -12,7 +12,8 @@
 //! and only then answers each job. "Ok only after commit" still holds.
 
 use futures::future::BoxFuture;
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{ConnectOptions, SqliteConnection, SqlitePool};
 use std::any::Any;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
@@ -53,6 +54,9 @@ type Work = Box<
 
 struct Job {
     work: Work,
+    /// The job is one statement: SQLite undoes a failed statement by
+    /// itself, so it needs no savepoint of its own.
+    single: bool,
     done: oneshot::Sender<Result<Output, CommitError>>,
 }
 
@@ -71,9 +75,26 @@ impl std::fmt::Debug for Committer {
 
 impl Committer {
     /// Starts the writer task over `pool` (already migrated).
+    ///
+    /// The writer runs on a thread of its own with its own connection.
+    /// Every statement is a round trip to the connection's thread; on the
+    /// shared runtime each answer would wait for a worker to pick the
+    /// writer up again, behind whatever else is runnable, and those waits
+    /// add up over the ~15 statements of every sent message. A parked
+    /// thread of its own resumes as soon as its answer arrives.
     pub fn start(pool: SqlitePool) -> Committer {
         let (jobs, rx) = mpsc::unbounded_channel();
-        tokio::spawn(write_loop(pool.clone(), rx));
+        let options = pool.connect_options();
+        std::thread::Builder::new()
+            .name("wagate-writer".into())
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("a runtime for the database writer");
+                runtime.block_on(write_loop(options, rx));
+            })
+            .expect("a thread for the database writer");
         tokio::spawn(checkpoint_loop(pool.clone()));
         Committer { pool, jobs }
     }
@@ -92,12 +113,37 @@ impl Committer {
             + Send
             + 'static,
     {
+        self.submit(work, false).await
+    }
+
+    /// [`Committer::run`] for `work` that runs exactly one statement and
+    /// only decodes what it returns: it is spared the savepoint every
+    /// other job costs (a round trip). Its failure still undoes only its
+    /// own write; a failure after the statement ran (decoding its result)
+    /// undoes the whole transaction instead.
+    pub async fn run_single<T, F>(&self, work: F) -> Result<T, CommitError>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Result<T, sqlx::Error>>
+            + Send
+            + 'static,
+    {
+        self.submit(work, true).await
+    }
+
+    async fn submit<T, F>(&self, work: F, single: bool) -> Result<T, CommitError>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Result<T, sqlx::Error>>
+            + Send
+            + 'static,
+    {
         let (done, answer) = oneshot::channel();
         let work: Work = Box::new(move |conn| {
             Box::pin(async move { work(conn).await.map(|t| Box::new(t) as Output) })
         });
         self.jobs
-            .send(Job { work, done })
+            .send(Job { work, single, done })
             .map_err(|_| CommitError::Closed)?;
         let out = answer.await.map_err(|_| CommitError::Closed)??;
         Ok(*out
@@ -106,7 +152,10 @@ impl Committer {
     }
 }
 
-async fn write_loop(pool: SqlitePool, mut rx: mpsc::UnboundedReceiver<Job>) {
+async fn write_loop(options: Arc<SqliteConnectOptions>, mut rx: mpsc::UnboundedReceiver<Job>) {
+    // Opened when first needed, and again after a failed commit (the
+    // connection's state is then unknown).
+    let mut writer: Option<SqliteConnection> = None;
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
         while batch.len() < MAX_JOBS {
@@ -115,8 +164,20 @@ async fn write_loop(pool: SqlitePool, mut rx: mpsc::UnboundedReceiver<Job>) {
                 Err(_) => break,
             }
         }
+        let conn = match writer.as_mut() {
+            Some(conn) => conn,
+            None => match options.connect().await {
+                Ok(conn) => writer.insert(conn),
+                Err(e) => {
+                    fail_all(batch, e);
+                    continue;
+                }
+            },
+        };
         let (jobs, started) = (batch.len(), std::time::Instant::now());
-        run_batch(&pool, batch).await;
+        if !run_batch(conn, batch).await {
+            writer = None;
+        }
         tracing::debug!(
             jobs,
             ms = started.elapsed().as_secs_f64() * 1000.0,
@@ -153,41 +214,50 @@ async fn checkpoint_loop(pool: SqlitePool) {
 }
 
 /// One transaction for `batch`; every job is answered, after the commit
-/// (or with the reason there was none).
+/// (or with the reason there was none). Answers false when the connection
+/// should not be used again.
 ///
-/// Each job runs inside the savepoint `job`, so its failure undoes only
-/// its own writes. Every statement is a round trip to the connection's
-/// thread, so a successful job's release and the next job's savepoint go
-/// in one, and the commit releases the last. After a `ROLLBACK TO` the
-/// savepoint stays open right where the next job starts.
-async fn run_batch(pool: &SqlitePool, batch: Vec<Job>) {
-    let mut conn = match pool.acquire().await {
-        Ok(c) => c,
-        Err(e) => return fail_all(batch, e),
+/// A job of several statements runs inside the savepoint `job`, so its
+/// failure undoes only its own writes. A single-statement job needs none
+/// (SQLite undoes a failed statement), and must not run inside another
+/// job's savepoint, where a later `ROLLBACK TO` would undo it. So every
+/// job starts inside a fresh savepoint exactly when it has several
+/// statements. Every statement is a round trip to the connection's
+/// thread, so the savepoint statements ride with others where they can
+/// (`BEGIN IMMEDIATE; SAVEPOINT job`, `RELEASE job; SAVEPOINT job`), and
+/// the commit releases the last. After a `ROLLBACK TO` the savepoint
+/// stays open right where the next job starts.
+async fn run_batch(conn: &mut SqliteConnection, batch: Vec<Job>) -> bool {
+    let begin = if batch[0].single {
+        "BEGIN IMMEDIATE"
+    } else {
+        "BEGIN IMMEDIATE; SAVEPOINT job"
     };
-    if let Err(e) = sqlx::query("BEGIN IMMEDIATE; SAVEPOINT job")
-        .execute(&mut *conn)
-        .await
-    {
+    if let Err(e) = sqlx::query(begin).execute(&mut *conn).await {
         let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
-        return fail_all(batch, e);
+        fail_all(batch, e);
+        return false;
     }
     let mut results = Vec::with_capacity(batch.len());
     let mut replies = Vec::with_capacity(batch.len());
     let mut jobs = batch.into_iter().peekable();
-    while let Some(Job { work, done }) = jobs.next() {
+    while let Some(Job { work, single, done }) = jobs.next() {
         replies.push(done);
-        let more = jobs.peek().is_some();
-        let result = run_job(&mut conn, work, more).await;
+        let next = jobs.peek().map(|job| Next::of(job.single));
+        let result = if single {
+            run_single(conn, work, next).await
+        } else {
+            run_job(conn, work, next).await
+        };
         if let Err(e @ CommitError::Commit(_)) = &result {
-            // The savepoint machinery itself failed: the transaction's
-            // state is unknown, so nothing of it may be committed, and
-            // the jobs not run yet are told so too.
+            // The transaction's state is unknown (the savepoint machinery
+            // failed, or SQLite may have rolled it back): nothing of it may
+            // be committed, and the jobs not run yet are told so too.
             let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
             for reply in replies.into_iter().chain(jobs.map(|j| j.done)) {
                 let _ = reply.send(Err(e.clone()));
             }
-            return;
+            return false;
         }
         results.push(result);
     }
@@ -197,39 +267,107 @@ async fn run_batch(pool: &SqlitePool, batch: Vec<Job>) {
         for reply in replies {
             let _ = reply.send(Err(e.clone()));
         }
-        return;
+        return false;
     }
     for (reply, result) in replies.into_iter().zip(results) {
         let _ = reply.send(result);
     }
+    true
 }
 
-/// One job inside the open savepoint; `more` says another job follows
-/// and needs a savepoint of its own.
+/// What the job after the current one needs to start in.
+#[derive(Clone, Copy, PartialEq)]
+enum Next {
+    /// A fresh savepoint: it has several statements.
+    Savepoint,
+    /// No savepoint: it is a single statement.
+    Bare,
+}
+
+impl Next {
+    fn of(single: bool) -> Next {
+        if single { Next::Bare } else { Next::Savepoint }
+    }
+}
+
+/// One job of several statements inside the open savepoint, leaving the
+/// connection where `next` starts.
 async fn run_job(
     conn: &mut SqliteConnection,
     work: Work,
-    more: bool,
+    next: Option<Next>,
 ) -> Result<Output, CommitError> {
     let commit_err = |e| CommitError::Commit(Arc::new(e));
-    match work(conn).await {
+    let (result, then) = match work(conn).await {
         Ok(out) => {
-            if more {
-                sqlx::query("RELEASE job; SAVEPOINT job")
-                    .execute(&mut *conn)
-                    .await
-                    .map_err(commit_err)?;
-            }
-            Ok(out)
+            let then = match next {
+                Some(Next::Savepoint) => Some("RELEASE job; SAVEPOINT job"),
+                Some(Next::Bare) => Some("RELEASE job"),
+                None => None,
+            };
+            (Ok(out), then)
         }
         Err(e) => {
-            sqlx::query("ROLLBACK TO job")
-                .execute(&mut *conn)
-                .await
-                .map_err(commit_err)?;
-            Err(CommitError::Job(Arc::new(e)))
+            let then = match next {
+                Some(Next::Bare) => "ROLLBACK TO job; RELEASE job",
+                _ => "ROLLBACK TO job",
+            };
+            (Err(CommitError::Job(Arc::new(e))), Some(then))
         }
+    };
+    if let Some(sql) = then {
+        sqlx::query(sql)
+            .execute(&mut *conn)
+            .await
+            .map_err(commit_err)?;
     }
+    result
+}
+
+/// One single-statement job outside any savepoint, then the savepoint the
+/// next job needs, if any.
+async fn run_single(
+    conn: &mut SqliteConnection,
+    work: Work,
+    next: Option<Next>,
+) -> Result<Output, CommitError> {
+    let result = match work(conn).await {
+        Ok(out) => Ok(out),
+        Err(e) if statement_undone(&e) => Err(CommitError::Job(Arc::new(e))),
+        Err(e) => return Err(CommitError::Commit(Arc::new(e))),
+    };
+    if next == Some(Next::Savepoint) {
+        sqlx::query("SAVEPOINT job")
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| CommitError::Commit(Arc::new(e)))?;
+    }
+    result
+}
+
+/// Whether SQLite undid the failed statement and nothing else: the
+/// transaction goes on. Full disk, I/O errors, lock timeouts and running
+/// out of memory may roll back the whole transaction, and an error that
+/// is not the database's (decoding a result) came after the statement's
+/// writes were made.
+fn statement_undone(e: &sqlx::Error) -> bool {
+    const BUSY: i64 = 5;
+    const NOMEM: i64 = 7;
+    const INTERRUPT: i64 = 9;
+    const IOERR: i64 = 10;
+    const CORRUPT: i64 = 11;
+    const FULL: i64 = 13;
+    let Some(code) = e
+        .as_database_error()
+        .and_then(|db| db.code())
+        .and_then(|code| code.parse::<i64>().ok())
+    else {
+        return false;
+    };
+    !matches!(
+        code & 0xff,
+        BUSY | NOMEM | INTERRUPT | IOERR | CORRUPT | FULL
+    )
 }
 
 fn fail_all(batch: Vec<Job>, e: sqlx::Error) {

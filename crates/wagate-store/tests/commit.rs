@@ -148,3 +148,106 @@ async fn failing_and_succeeding_jobs_interleaved_keep_exactly_the_good_writes() 
     want.sort();
     assert_eq!(keys, want);
 }
+
+/// One statement that inserts `k`, as a single-statement job.
+async fn insert_single(c: &Committer, k: String) -> Result<(), CommitError> {
+    c.run_single(move |conn| {
+        Box::pin(async move {
+            sqlx::query("INSERT INTO t (k, v) VALUES ($1, 1)")
+                .bind(k)
+                .execute(conn)
+                .await?;
+            Ok(())
+        })
+    })
+    .await
+}
+
+#[tokio::test]
+async fn single_statement_jobs_between_savepoint_jobs_keep_exactly_the_good_writes() {
+    let (c, _dir) = committer().await;
+    insert(&c, "taken", 0).await.unwrap();
+    // (single statement?, succeeds?) in every order next to each other:
+    // a single job after a failed or a good savepoint job, a savepoint job
+    // after a failed or a good single job, first and last.
+    let plan = [
+        (true, false),
+        (false, true),
+        (true, true),
+        (false, false),
+        (true, true),
+        (true, false),
+        (false, true),
+        (false, false),
+        (true, true),
+        (false, true),
+        (true, false),
+    ];
+    let jobs = plan.iter().enumerate().map(|(i, &(single, ok))| {
+        let c = c.clone();
+        let key = if ok { format!("ok{i}") } else { "taken".into() };
+        async move {
+            if single {
+                return insert_single(&c, key).await;
+            }
+            c.run(move |conn| {
+                Box::pin(async move {
+                    sqlx::query("INSERT INTO t (k, v) VALUES ($1, 1)")
+                        .bind(format!("half{i}"))
+                        .execute(&mut *conn)
+                        .await?;
+                    sqlx::query("INSERT INTO t (k, v) VALUES ($1, 1)")
+                        .bind(key)
+                        .execute(&mut *conn)
+                        .await?;
+                    Ok(())
+                })
+            })
+            .await
+        }
+    });
+    let results = futures::future::join_all(jobs).await;
+    for (&(_, ok), result) in plan.iter().zip(&results) {
+        assert_eq!(ok, result.is_ok(), "{result:?}");
+        if !ok {
+            assert!(matches!(result, Err(CommitError::Job(_))), "{result:?}");
+        }
+    }
+    let keys: Vec<String> = sqlx::query_scalar("SELECT k FROM t ORDER BY k")
+        .fetch_all(c.pool())
+        .await
+        .unwrap();
+    let mut want = vec!["taken".to_string()];
+    for (i, &(single, ok)) in plan.iter().enumerate() {
+        if ok {
+            if !single {
+                want.push(format!("half{i}"));
+            }
+            want.push(format!("ok{i}"));
+        }
+    }
+    want.sort();
+    assert_eq!(keys, want);
+}
+
+#[tokio::test]
+async fn a_single_statement_job_failing_after_its_write_leaves_nothing() {
+    let (c, _dir) = committer().await;
+    // The insert succeeds, then its answer cannot be decoded as asked:
+    // without a savepoint of its own the write cannot be undone alone, so
+    // its whole transaction is.
+    let result = c
+        .run_single(|conn| {
+            Box::pin(async move {
+                sqlx::query_scalar::<_, String>("INSERT INTO t (k, v) VALUES ('x', 1) RETURNING v")
+                    .fetch_one(conn)
+                    .await
+            })
+        })
+        .await;
+    assert!(matches!(result, Err(CommitError::Commit(_))), "{result:?}");
+    assert_eq!(count(&c).await, 0);
+    // The writer goes on with a fresh connection.
+    insert(&c, "after", 1).await.unwrap();
+    assert_eq!(count(&c).await, 1);
+}

@@ -127,9 +127,7 @@ impl Fixture {
             .unwrap();
         assert!(claimed.iter().any(|c| c.id.as_str() == id));
         self.outcomes.record(Outcome::Sent {
-            key: self.key.clone(),
             id: MessageId::parse(&id).unwrap(),
-            recipient: jid(phone),
             at_ms,
         });
         self.outcomes.flush().await;

@@ -8,7 +8,6 @@ use super::pacing::Hold;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::OwnedSemaphorePermit;
-use wagate_core::SessionKey;
 use wagate_core::outbound::{Content, MessageId, SendFailure};
 use wagate_store::outbound::{Claimed, Outcome, now_ms};
 use whatsapp_rust::Client;
@@ -28,7 +27,6 @@ pub(super) fn hold_back(outbox: &Outbox, id: &MessageId, hold: &Hold) {
 /// whether it went out.
 pub(super) async fn send_one(
     outbox: &Arc<Outbox>,
-    key: &SessionKey,
     client: &Arc<Client>,
     msg: &Claimed,
     typing_ms: u64,
@@ -75,16 +73,14 @@ pub(super) async fn send_one(
         }
         return false;
     }
-    let (outbox, key, msg) = (outbox.clone(), key.clone(), msg.clone());
+    let (outbox, msg) = (outbox.clone(), msg.clone());
     tokio::spawn(async move {
         let _permit = permit;
         match tokio::time::timeout(outbox.settings.ack_timeout, ack).await {
             Ok(Ok(AckReply::Acked { at_ms })) => {
                 outbox.count(true);
                 outbox.outcomes.record(Outcome::Sent {
-                    key,
                     id: msg.id.clone(),
-                    recipient: msg.recipient.clone(),
                     at_ms: at_ms.unwrap_or_else(now_ms),
                 });
             }

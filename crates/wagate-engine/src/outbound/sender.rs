@@ -188,16 +188,11 @@ async fn drain_once(
         // Counted when it starts: a send that then fails before the wire
         // is tried again later, so the caps only err on the safe side.
         pacer.record_send(now_ms(), first_contact);
-        let (outbox, key, client, typing) = (
-            outbox.clone(),
-            key.clone(),
-            client.clone(),
-            pacer.policy.typing_ms,
-        );
+        let (outbox, client, typing) = (outbox.clone(), client.clone(), pacer.policy.typing_ms);
         let recipient = msg.recipient.clone();
         lanes
             .start(recipient, async move {
-                send_one(&outbox, &key, &client, &msg, typing, permit).await;
+                send_one(&outbox, &client, &msg, typing, permit).await;
             })
             .await;
     }

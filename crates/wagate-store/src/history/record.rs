@@ -71,7 +71,6 @@ pub(crate) async fn record_inbound_in(
                 .or_else(|| m.poll.as_ref().map(|p| p.name.clone()));
             let row = NewRow {
                 chat: &chat,
-                is_group: m.is_group,
                 direction: "in",
                 message_id: &m.id,
                 sender: Some(&sender),
@@ -137,7 +136,6 @@ pub(crate) async fn record_outbound_in(
             let text = content.as_ref().and_then(Content::preview_text);
             let row = NewRow {
                 chat: recipient,
-                is_group: recipient.ends_with("@g.us"),
                 direction: "out",
                 message_id: id,
                 sender: None,
@@ -153,7 +151,6 @@ pub(crate) async fn record_outbound_in(
 
 struct NewRow<'a> {
     chat: &'a str,
-    is_group: bool,
     direction: &'static str,
     message_id: &'a str,
     sender: Option<&'a str>,
@@ -170,10 +167,10 @@ async fn insert(
     key: &SessionKey,
     row: &NewRow<'_>,
 ) -> Result<(), sqlx::Error> {
-    let seq: Option<i64> = sqlx::query_scalar(
+    sqlx::query(
         "INSERT INTO chat_messages (tenant_id, session_id, chat_jid, direction, message_id, \
          sender_jid, kind, text, at, event_seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-         ON CONFLICT DO NOTHING RETURNING seq",
+         ON CONFLICT DO NOTHING",
     )
     .bind(key.tenant.0)
     .bind(key.session.as_str())
@@ -185,25 +182,10 @@ async fn insert(
     .bind(row.text)
     .bind(row.at)
     .bind(row.event_seq)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some(seq) = seq else { return Ok(()) };
-    sqlx::query(
-        "INSERT INTO chats (tenant_id, session_id, chat_jid, is_group, last_seq, last_at, message_count) \
-         VALUES ($1, $2, $3, $4, $5, $6, 1) \
-         ON CONFLICT (tenant_id, session_id, chat_jid) DO UPDATE SET \
-           message_count = message_count + 1, \
-           last_seq = CASE WHEN excluded.last_at >= chats.last_at THEN excluded.last_seq ELSE chats.last_seq END, \
-           last_at = MAX(chats.last_at, excluded.last_at)",
-    )
-    .bind(key.tenant.0)
-    .bind(key.session.as_str())
-    .bind(row.chat)
-    .bind(row.is_group)
-    .bind(seq)
-    .bind(row.at)
     .execute(&mut *conn)
     .await?;
+    // Its chat's count and newest message follow in the same statement:
+    // trigger `chat_messages_count_in_chat`.
     Ok(())
 }
 

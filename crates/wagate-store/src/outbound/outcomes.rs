@@ -17,12 +17,7 @@ const MAX_BATCH: usize = 1024;
 #[derive(Debug, Clone)]
 pub enum Outcome {
     /// WhatsApp acked it.
-    Sent {
-        key: SessionKey,
-        id: MessageId,
-        recipient: String,
-        at_ms: i64,
-    },
+    Sent { id: MessageId, at_ms: i64 },
     /// Not sent this time; try again from `not_before`. `counts` is false
     /// when no real try was made (a cap, a dropped connection), so it does
     /// not use up the message's tries.
@@ -131,9 +126,8 @@ async fn write_batch(queue: &Outbound, batch: &Arc<Vec<Outcome>>) -> Result<Vec<
                 let mut seqs = Vec::new();
                 for outcome in batch.iter() {
                     let id = outcome.message_id();
-                    let before = status_of(conn, id).await?;
-                    let after = apply(conn, outcome, now).await?;
-                    if let Some(seq) = announce(conn, id, before, after, outcome, now).await? {
+                    let moved = apply(conn, outcome, now).await?;
+                    if let Some(seq) = announce(conn, id, moved, outcome, now).await? {
                         seqs.push(seq);
                     }
                 }
@@ -155,35 +149,28 @@ impl Outcome {
     }
 }
 
-/// A message's owner, recipient, status, kind and body (the body for its
-/// history row, read here rather than by another query).
-type Row = (i64, String, String, String, String, String);
+/// A message an outcome matched, as the outcome's UPDATE read it back:
+/// owner, recipient, status before and after, kind and body (the body for
+/// its history row, read here rather than by another query).
+type Moved = (i64, String, String, Option<String>, String, String, String);
 
-async fn status_of(conn: &mut SqliteConnection, id: &str) -> Result<Option<Row>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT tenant_id, session_id, recipient, status, kind, body \
-         FROM outbound_messages WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_optional(conn)
-    .await
-}
+/// What every outcome's UPDATE reads back into [`Moved`].
+const RETURNING: &str =
+    "RETURNING tenant_id, session_id, recipient, status_before, status, kind, body";
 
 /// Records a `message.status` event if the outcome moved the message to a
-/// status the tenant sees (`sent` onwards, or `failed`). `after` is the
-/// status the outcome's update left, `None` if it matched no row.
+/// status the tenant sees (`sent` onwards, or `failed`). `moved` is what
+/// the outcome's update read back, `None` if it matched no row.
 async fn announce(
     conn: &mut SqliteConnection,
     id: &str,
-    before: Option<Row>,
-    after: Option<String>,
+    moved: Option<Moved>,
     outcome: &Outcome,
     now: i64,
 ) -> Result<Option<i64>, sqlx::Error> {
-    let Some((tenant, session, to, old, kind, body)) = before else {
+    let Some((tenant, session, to, Some(old), new, kind, body)) = moved else {
         return Ok(None);
     };
-    let new = after.unwrap_or_else(|| old.clone());
     if new == old || matches!(new.as_str(), "queued" | "sending") {
         return Ok(None);
     }
@@ -235,45 +222,31 @@ fn lower_than(status: OutboundStatus) -> &'static str {
     }
 }
 
-/// Applies one outcome; returns the message's status after it, or `None`
-/// when the outcome did not apply (read back by `RETURNING`, not by
-/// another query: every statement is a round trip).
+/// Applies one outcome; returns the message as it moved, or `None` when
+/// the outcome did not apply (read back by `RETURNING`, not by other
+/// queries: every statement is a round trip).
 async fn apply(
     tx: &mut SqliteConnection,
     outcome: &Outcome,
     now: i64,
-) -> Result<Option<String>, sqlx::Error> {
-    let status = match outcome {
-        Outcome::Sent {
-            key,
-            id,
-            recipient,
-            at_ms,
-        } => {
+) -> Result<Option<Moved>, sqlx::Error> {
+    let moved = match outcome {
+        Outcome::Sent { id, at_ms } => {
             // A receipt can beat the ack; then only the time is filled in.
-            let status: Option<String> = sqlx::query_scalar(
-                "UPDATE outbound_messages SET sent_at = COALESCE(sent_at, $2), \
+            let moved: Option<Moved> = sqlx::query_as(&format!(
+                "UPDATE outbound_messages SET sent_at = COALESCE(sent_at, $2), status_before = status, \
                  status = CASE WHEN status IN ('queued', 'sending', 'failed') THEN 'sent' ELSE status END, \
                  claimed_by = NULL, claimed_until = NULL, held = 0, wait_reason = NULL, \
-                 last_error = NULL, failed_at = NULL, updated_at = $3 WHERE id = $1 \
-                 RETURNING status",
-            )
+                 last_error = NULL, failed_at = NULL, updated_at = $3 WHERE id = $1 {RETURNING}"
+            ))
             .bind(id.as_str())
             .bind(at_ms)
             .bind(now)
             .fetch_optional(&mut *tx)
             .await?;
-            sqlx::query(
-                "INSERT INTO session_contacts (tenant_id, session_id, recipient, first_sent_at) \
-                 VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-            )
-            .bind(key.tenant.0)
-            .bind(key.session.as_str())
-            .bind(recipient)
-            .bind(at_ms)
-            .execute(&mut *tx)
-            .await?;
-            status
+            // The first send also makes the recipient a contact of the
+            // session: trigger `outbound_first_contact`.
+            moved
         }
         Outcome::Retry {
             id,
@@ -281,13 +254,14 @@ async fn apply(
             reason,
             counts,
         } => {
-            sqlx::query_scalar(
-                "UPDATE outbound_messages SET status = 'queued', held = 1, not_before = $2, \
-                 wait_reason = $3, last_error = CASE WHEN $4 THEN $3 ELSE last_error END, \
+            sqlx::query_as(&format!(
+                "UPDATE outbound_messages SET status_before = status, status = 'queued', held = 1, \
+                 not_before = $2, wait_reason = $3, \
+                 last_error = CASE WHEN $4 THEN $3 ELSE last_error END, \
                  attempts = CASE WHEN $4 THEN attempts ELSE MAX(attempts - 1, 0) END, \
                  claimed_by = NULL, claimed_until = NULL, updated_at = $5 \
-                 WHERE id = $1 AND status = 'sending' RETURNING status",
-            )
+                 WHERE id = $1 AND status = 'sending' {RETURNING}"
+            ))
             .bind(id.as_str())
             .bind(not_before_ms)
             .bind(reason)
@@ -297,12 +271,12 @@ async fn apply(
             .await?
         }
         Outcome::Failed { id, reason } => {
-            sqlx::query_scalar(
-                "UPDATE outbound_messages SET status = 'failed', held = 0, last_error = $2, \
-                 wait_reason = NULL, failed_at = $3, claimed_by = NULL, claimed_until = NULL, \
-                 updated_at = $3 WHERE id = $1 AND status IN ('queued', 'sending') \
-                 RETURNING status",
-            )
+            sqlx::query_as(&format!(
+                "UPDATE outbound_messages SET status_before = status, status = 'failed', held = 0, \
+                 last_error = $2, wait_reason = NULL, failed_at = $3, claimed_by = NULL, \
+                 claimed_until = NULL, updated_at = $3 \
+                 WHERE id = $1 AND status IN ('queued', 'sending') {RETURNING}"
+            ))
             .bind(id.as_str())
             .bind(reason)
             .bind(now)
@@ -323,14 +297,14 @@ async fn apply(
             };
             let sql = format!(
                 "UPDATE outbound_messages SET {column} = COALESCE({column}, $4), \
-                 sent_at = COALESCE(sent_at, $4), \
+                 sent_at = COALESCE(sent_at, $4), status_before = status, \
                  status = CASE WHEN status IN {lower} THEN $5 ELSE status END, \
                  held = 0, wait_reason = NULL, claimed_by = NULL, claimed_until = NULL, \
                  updated_at = $6 \
-                 WHERE id = $1 AND tenant_id = $2 AND session_id = $3 RETURNING status",
+                 WHERE id = $1 AND tenant_id = $2 AND session_id = $3 {RETURNING}",
                 lower = lower_than(*status)
             );
-            sqlx::query_scalar(&sql)
+            sqlx::query_as(&sql)
                 .bind(id)
                 .bind(key.tenant.0)
                 .bind(key.session.as_str())
@@ -341,5 +315,5 @@ async fn apply(
                 .await?
         }
     };
-    Ok(status)
+    Ok(moved)
 }

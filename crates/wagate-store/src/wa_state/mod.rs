@@ -218,25 +218,31 @@ impl WaStateBackend {
             return Ok(());
         }
         let (tenant, session) = (self.tenant.0, self.session.to_string());
-        self.committer
-            .run(move |conn| {
-                Box::pin(async move {
-                    for row in rows {
-                        let mut q = sqlx::query(&sql).bind(tenant).bind(session.as_str());
-                        for arg in row {
-                            q = match arg {
-                                Arg::Text(t) => q.bind(t),
-                                Arg::Blob(b) => q.bind(b),
-                                Arg::Int(i) => q.bind(i),
-                            };
-                        }
-                        q.execute(&mut *conn).await?;
+        // Most writes are one row (one ratchet step, one sent message):
+        // one statement, which needs no savepoint.
+        let single = rows.len() == 1;
+        let work = as_job(move |conn| {
+            Box::pin(async move {
+                for row in rows {
+                    let mut q = sqlx::query(&sql).bind(tenant).bind(session.as_str());
+                    for arg in row {
+                        q = match arg {
+                            Arg::Text(t) => q.bind(t),
+                            Arg::Blob(b) => q.bind(b),
+                            Arg::Int(i) => q.bind(i),
+                        };
                     }
-                    Ok(())
-                })
+                    q.execute(&mut *conn).await?;
+                }
+                Ok(())
             })
-            .await
-            .map_err(commit_err)
+        });
+        let written = if single {
+            self.committer.run_single(work).await
+        } else {
+            self.committer.run(work).await
+        };
+        written.map_err(commit_err)
     }
 
     /// Runs a scoped statement that needs no result.
@@ -357,4 +363,15 @@ fn id_from_db(id: i64) -> Result<u32> {
 /// Rows affected as the `u32` count the traits return.
 fn count(rows: u64) -> u32 {
     u32::try_from(rows).unwrap_or(u32::MAX)
+}
+
+/// Fixes a closure's type as a committer job's (the compiler infers the
+/// higher-ranked lifetime only where the closure is declared as one).
+fn as_job<F>(work: F) -> F
+where
+    F: for<'c> FnOnce(
+        &'c mut sqlx::SqliteConnection,
+    ) -> futures::future::BoxFuture<'c, std::result::Result<(), sqlx::Error>>,
+{
+    work
 }
