@@ -16,6 +16,7 @@ use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use chrono::SecondsFormat;
 use serde_json::{Map, Value, json};
 use wagate_core::{Recipient, SessionStatus};
 
@@ -137,7 +138,9 @@ pub async fn session_status(
             "connected": record.status == SessionStatus::Connected,
             "phoneNumber": record.phone,
             "qrCode": qr,
-            "lastConnected": record.last_connected,
+            "lastConnected": record
+                .last_connected
+                .map(|at| at.to_rfc3339_opts(SecondsFormat::Millis, true)),
         },
     })))
 }

@@ -79,6 +79,8 @@ async fn the_documented_send_and_status_requests() {
     assert_eq!(connected["status"], "connected");
     assert_eq!(connected["phoneNumber"], "15550400001");
     assert_eq!(connected["qrCode"], Value::Null);
+    let since = connected["lastConnected"].as_str().unwrap();
+    assert!(since.ends_with('Z') && since.contains('.'), "{connected}");
 
     // Send Message: JSON with a JID recipient and an explicit type.
     let response = external(&app, Method::POST, SEND, Some(&session_key))
