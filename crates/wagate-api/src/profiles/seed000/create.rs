@@ -131,7 +131,8 @@ pub async fn create_session(
     };
     // The endpoint must exist before the session starts, or its first
     // `qr_code` event would have nowhere to go; and it must not attach
-    // to a session that is already there.
+    // to a session that is already there. (A creation of the same id
+    // racing this one can still win; this endpoint is then removed.)
     if state.store.session(&key).await?.is_some() {
         return Err(ApiError::Conflict(format!("Session '{}' already exists", key.session)).into());
     }
