@@ -8,7 +8,6 @@ use axum::Json;
 use axum::http::{Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use wagate_core::CoreError;
 
 const VALIDATION: &str = "Validation Error";
 const BAD_REQUEST: &str = "Bad Request";
@@ -22,12 +21,6 @@ pub struct Seed003Error(pub ApiError);
 impl From<ApiError> for Seed003Error {
     fn from(err: ApiError) -> Self {
         Seed003Error(err)
-    }
-}
-
-impl From<CoreError> for Seed003Error {
-    fn from(err: CoreError) -> Self {
-        Seed003Error(err.into())
     }
 }
 

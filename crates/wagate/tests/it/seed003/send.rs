@@ -3,8 +3,10 @@
 //! unconnected session.
 
 use super::super::TestApp;
-use super::{Gateway, assert_error_body};
+use super::{Gateway, assert_error_body, assert_error_shape};
+use reqwest::Method;
 use serde_json::json;
+use std::time::{Duration, Instant};
 
 const SESSION: &str = "my-session";
 const PHONE: &str = "14155551234";
@@ -81,4 +83,70 @@ async fn unknown_and_unconnected_sessions_are_refused_as_documented() {
         .read("/api/v1/sessions/my-session-01/messages", &secret)
         .await;
     assert_eq!(listed["items"], json!([]), "{listed}");
+}
+
+#[tokio::test]
+async fn a_send_that_fails_for_good_is_a_bad_request_with_the_reason() {
+    let app = TestApp::spawn().await;
+    let (_, secret) = app.tenant_with_key("acme").await;
+    let gateway = Gateway::new(&app, &secret);
+    gateway.connect(SESSION, PHONE).await;
+    let (status, body) = app
+        .sim_call(
+            Method::POST,
+            "/admin/unregistered",
+            Some(json!({"phones": ["5511888888888"]})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+
+    let (status, body) = gateway.send(SESSION, "5511888888888", "Hello?").await;
+    let message = assert_error_shape(status, &body, 400, "Bad Request");
+    assert!(
+        message.starts_with("Message could not be sent: "),
+        "{message}"
+    );
+    assert!(message.contains("404"), "WhatsApp's refusal: {message}");
+}
+
+#[tokio::test]
+async fn a_message_held_past_the_wait_is_answered_as_queued_for_sending() {
+    let app = TestApp::spawn().await;
+    let (_, secret) = app.tenant_with_key("acme").await;
+    let gateway = Gateway::new(&app, &secret);
+    gateway.connect(SESSION, PHONE).await;
+    // The session's hourly cap holds a second message for an hour.
+    let policy = json!({"hourlyCap": 1});
+    let response = app
+        .request(
+            Method::PUT,
+            &format!("/api/v1/sessions/{SESSION}/send-policy"),
+            &secret,
+        )
+        .json(&policy)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let (status, first) = gateway.send(SESSION, CONTACT, "first").await;
+    assert_eq!(status, 200, "{first}");
+
+    let started = Instant::now();
+    let (status, second) = gateway.send(SESSION, CONTACT, "second").await;
+    let waited = started.elapsed();
+    assert_eq!(status, 200, "{second}");
+    assert_eq!(second["success"], true);
+    assert!(
+        (Duration::from_secs(15)..Duration::from_secs(25)).contains(&waited),
+        "answered after {waited:?}"
+    );
+    // Durably queued under the answered id, to go out when pacing allows.
+    let id = second["messageId"].as_str().unwrap();
+    let queued = app
+        .read(
+            &format!("/api/v1/sessions/{SESSION}/messages/{id}"),
+            &secret,
+        )
+        .await;
+    assert_eq!(queued["status"], "queued", "{queued}");
 }
