@@ -7,6 +7,7 @@ use crate::error::{ApiError, ErrorBody};
 use crate::json::ApiJson;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::http::header::{CACHE_CONTROL, HeaderValue};
 use axum::routing::post;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
@@ -56,6 +57,16 @@ pub struct TokenPair {
     pub user: UserView,
 }
 
+/// Token answers must not be kept by caches or proxies (RFC 6749 5.1).
+type Tokens = ([(axum::http::HeaderName, HeaderValue); 1], Json<TokenPair>);
+
+fn no_store(pair: TokenPair) -> Tokens {
+    (
+        [(CACHE_CONTROL, HeaderValue::from_static("no-store"))],
+        Json(pair),
+    )
+}
+
 /// One message for an unknown email and a wrong password, so the answer
 /// does not tell which emails have accounts.
 fn bad_login() -> ApiError {
@@ -76,7 +87,7 @@ fn now() -> i64 {
 pub async fn login(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<LoginRequest>,
-) -> Result<Json<TokenPair>, ApiError> {
+) -> Result<Tokens, ApiError> {
     let email = Email::parse(&req.email)?;
     if req.password.is_empty() {
         return Err(ApiError::validation("password", "is required"));
@@ -109,7 +120,7 @@ pub async fn login(
         })
         .await?;
     tracing::info!(user_id = user.id, "user logged in");
-    Ok(Json(pair(&state, user, refresh_token)))
+    Ok(no_store(pair(&state, user, refresh_token)))
 }
 
 fn pair(state: &AppState, user: User, refresh_token: String) -> TokenPair {
@@ -142,7 +153,7 @@ fn refresh_error(refused: TokenRefused) -> ApiError {
 pub async fn refresh(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<RefreshRequest>,
-) -> Result<Json<TokenPair>, ApiError> {
+) -> Result<Tokens, ApiError> {
     let tokens = &state.accounts.tokens;
     let claims = tokens
         .verify(&req.refresh_token, TokenKind::Refresh, now())
@@ -189,7 +200,7 @@ pub async fn refresh(
             ));
         }
     }
-    Ok(Json(pair(&state, user, next_token)))
+    Ok(no_store(pair(&state, user, next_token)))
 }
 
 /// End a login: its refresh token, and every one it was exchanged for,

@@ -59,7 +59,11 @@ async fn the_seed_login_profile_and_session_examples() {
     let (tenant, email) = customer(&app, "acme").await;
 
     // curl -X POST /api/v1/auth/login -d '{"email":"…","password":"…"}'
-    let tokens = login(&app, &email, PASSWORD).await;
+    let body = json!({ "email": email, "password": PASSWORD });
+    let response = post_open(&app, "/api/v1/auth/login", body).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let tokens: Value = response.json().await.unwrap();
     assert_eq!(tokens["tokenType"], "Bearer");
     assert_eq!(tokens["expiresIn"], 900);
     assert_eq!(tokens["refreshExpiresIn"], 30 * 86_400);
