@@ -16,6 +16,9 @@ pub enum CoreError {
     /// The session exists but cannot do this now (e.g. not connected).
     #[error("{0}")]
     Unavailable(String),
+    /// The tenant's tier does not allow this now.
+    #[error("{}", .0.message)]
+    LimitReached(Box<crate::tiers::LimitExceeded>),
     /// Something failed inside; the text is for logs, never for clients.
     #[error("internal: {0}")]
     Internal(String),

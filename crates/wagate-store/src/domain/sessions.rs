@@ -1,4 +1,5 @@
 use super::api_keys::insert_api_key;
+use super::tiers::check_session_limit;
 use super::{NewApiKeyRecord, Store, conflict_on, internal};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -74,7 +75,8 @@ impl Store {
 
     /// Creates a session and, when given, its own API key in one
     /// transaction: a key that cannot be stored (its secret is taken)
-    /// leaves no session behind, and the reverse.
+    /// leaves no session behind, and the reverse. A session the tenant's
+    /// tier does not allow is `LimitReached`, and leaves nothing behind.
     pub async fn create_session_with_key(
         &self,
         new: &NewSession,
@@ -97,6 +99,7 @@ impl Store {
             format!("Session '{}' already exists", new.key.session),
         ))?;
         let record = session_from_row(&row).map_err(internal)?;
+        check_session_limit(&mut tx, new.key.tenant).await?;
         if let Some(key) = key {
             insert_api_key(&mut tx, key).await?;
         }

@@ -2,7 +2,7 @@ use super::{Store, conflict_on, internal};
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
-use wagate_core::{CoreError, TenantId};
+use wagate_core::{CoreError, TenantId, TierName};
 
 /// Name of the tenant that exists from the first start on; admin actions
 /// that name no tenant act in it.
@@ -17,9 +17,14 @@ pub struct Tenant {
     /// Days of message history kept; `None`: the configured default,
     /// `Some(0)`: forever.
     pub history_retention_days: Option<u32>,
+    /// The service tier whose limits apply.
+    pub tier: TierName,
 }
 
-const TENANT_COLUMNS: &str = "id, name, created_at, history_retention_days";
+// A tenant inserted without a tier gets `unlimited` from a trigger, after
+// RETURNING has read the row; COALESCE reports it the same.
+const TENANT_COLUMNS: &str =
+    "id, name, created_at, history_retention_days, COALESCE(tier, 'unlimited') AS tier";
 
 /// The longest retention a tenant may set (100 years).
 pub const MAX_RETENTION_DAYS: u32 = 36_500;
@@ -32,28 +37,52 @@ fn tenant_from_row(row: &SqliteRow) -> Result<Tenant, sqlx::Error> {
         history_retention_days: row
             .try_get::<Option<i64>, _>("history_retention_days")?
             .map(|d| d.clamp(0, i64::from(MAX_RETENTION_DAYS)) as u32),
+        tier: {
+            let tier: String = row.try_get("tier")?;
+            TierName::parse(&tier).map_err(|_| sqlx::Error::ColumnDecode {
+                index: "tier".into(),
+                source: format!("unexpected tier {tier:?}").into(),
+            })?
+        },
     })
 }
 
 impl Store {
-    /// Creates a tenant; a taken name is a `Conflict`.
+    /// Creates a tenant in the unlimited tier; a taken name is a `Conflict`.
     pub async fn create_tenant(&self, name: &str) -> Result<Tenant, CoreError> {
+        self.create_tenant_in_tier(name, &TierName::unlimited())
+            .await
+    }
+
+    /// Creates a tenant in `tier`; a taken name is a `Conflict`, a tier
+    /// that does not exist a `tier` validation error.
+    pub async fn create_tenant_in_tier(
+        &self,
+        name: &str,
+        tier: &TierName,
+    ) -> Result<Tenant, CoreError> {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 128 {
             return Err(CoreError::validation("name", "must be 1-128 characters"));
         }
+        // Inserts nothing when the tier does not exist.
         let row = sqlx::query(&format!(
-            "INSERT INTO tenants (name, created_at) VALUES ($1, $2) RETURNING {TENANT_COLUMNS}"
+            "INSERT INTO tenants (name, created_at, tier)
+             SELECT $1, $2, name FROM tiers WHERE name = $3 RETURNING {TENANT_COLUMNS}"
         ))
         .bind(name)
         .bind(Utc::now())
-        .fetch_one(self.pool())
+        .bind(tier.as_str())
+        .fetch_optional(self.pool())
         .await
         .map_err(conflict_on(
             "tenants_name_key",
             format!("Tenant '{name}' already exists"),
         ))?;
-        tenant_from_row(&row).map_err(internal)
+        match row {
+            Some(row) => tenant_from_row(&row).map_err(internal),
+            None => Err(self.unknown_tier(tier).await),
+        }
     }
 
     pub async fn tenant(&self, id: TenantId) -> Result<Option<Tenant>, CoreError> {
