@@ -13,7 +13,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use wagate_core::TenantId;
+use wagate_core::{TenantId, TierName};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -26,6 +26,10 @@ pub struct CreateTenantRequest {
     /// Unique, 1-128 characters.
     #[schema(example = "acme")]
     pub name: String,
+    /// The service tier (`GET /api/v1/admin/tiers`); default: the
+    /// `default_tier` setting.
+    #[schema(example = "basic")]
+    pub tier: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -45,7 +49,11 @@ pub async fn create_tenant(
     ApiJson(req): ApiJson<CreateTenantRequest>,
 ) -> Result<(StatusCode, Json<TenantView>), ApiError> {
     caller.require_admin()?;
-    let tenant = state.store.create_tenant(&req.name).await?;
+    let tier = match req.tier.as_deref() {
+        Some(tier) => TierName::parse(tier)?,
+        None => state.limits.default_tier().clone(),
+    };
+    let tenant = state.store.create_tenant_in_tier(&req.name, &tier).await?;
     Ok((StatusCode::CREATED, Json(tenant.into())))
 }
 
@@ -108,11 +116,18 @@ pub struct UpdateTenantRequest {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<u32>, example = 30)]
     pub history_retention_days: Option<Option<u32>>,
+    /// Admin keys only: the service tier to move the tenant to; its
+    /// limits apply at once.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, example = "pro")]
+    pub tier: Option<Option<String>>,
 }
 
 /// Tells a field sent as `null` from one left out.
-fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<u32>>, D::Error> {
-    Option::<u32>::deserialize(d).map(Some)
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
 }
 
 /// Change a tenant's settings.
@@ -130,14 +145,33 @@ pub async fn update_tenant(
     Path(id): Path<i64>,
     ApiJson(req): ApiJson<UpdateTenantRequest>,
 ) -> Result<Json<TenantView>, ApiError> {
-    let tenant = own_tenant(&state, &caller, id).await?;
-    let Some(days) = req.history_retention_days else {
-        return Ok(Json(tenant.into()));
+    let mut tenant = own_tenant(&state, &caller, id).await?;
+    // The tier is checked before anything is written, so a request with
+    // a bad one changes nothing.
+    let tier = match req.tier {
+        None => None,
+        Some(tier) => {
+            caller.require_admin()?;
+            let tier = tier.ok_or_else(|| ApiError::validation("tier", "must be a tier name"))?;
+            let tier = TierName::parse(&tier)?;
+            state.store.known_tier(&tier).await?;
+            Some(tier)
+        }
     };
-    let tenant = state
-        .store
-        .set_history_retention(tenant.id, days)
-        .await?
-        .ok_or_else(|| tenant_not_found(id))?;
+    if let Some(days) = req.history_retention_days {
+        tenant = state
+            .store
+            .set_history_retention(tenant.id, days)
+            .await?
+            .ok_or_else(|| tenant_not_found(id))?;
+    }
+    if let Some(tier) = tier {
+        tenant = state
+            .store
+            .set_tenant_tier(tenant.id, &tier)
+            .await?
+            .ok_or_else(|| tenant_not_found(id))?;
+        state.limits.tiers_changed();
+    }
     Ok(Json(tenant.into()))
 }

@@ -128,6 +128,9 @@ pub struct TenantView {
     /// Days of message history kept: 0 forever, null the gateway's
     /// default (`history_retention_days`).
     pub history_retention_days: Option<u32>,
+    /// The service tier whose limits apply (`GET /api/v1/admin/tiers`).
+    #[schema(example = "basic")]
+    pub tier: String,
 }
 
 impl From<Tenant> for TenantView {
@@ -137,6 +140,7 @@ impl From<Tenant> for TenantView {
             name: t.name,
             created_at: rfc3339(t.created_at),
             history_retention_days: t.history_retention_days,
+            tier: t.tier.as_str().to_string(),
         }
     }
 }

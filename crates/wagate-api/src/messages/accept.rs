@@ -8,6 +8,7 @@ use super::upload::read_multipart;
 use crate::AppState;
 use crate::auth::{Caller, TenantQuery};
 use crate::error::{ApiError, ErrorBody};
+use crate::limits::Counted;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Path, Request, State};
@@ -67,14 +68,18 @@ fn request_hash(key: &SessionKey, messages: &[NewOutbound]) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
 }
 
+/// Writes `messages`, counted against the tenant's tier as `counted`;
+/// the count is given back when nothing new was queued (a failure, or a
+/// repeat answered with the first reply).
 async fn submit(
     state: &AppState,
     key: &SessionKey,
-    headers: &HeaderMap,
+    idempotency: Option<String>,
     messages: Vec<NewOutbound>,
+    counted: Counted,
     response: Value,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let idempotency = idempotency_key(headers)?.map(|k| IdempotencyKey {
+    let idempotency = idempotency.map(|k| IdempotencyKey {
         request_hash: request_hash(key, &messages),
         key: k,
     });
@@ -88,7 +93,11 @@ async fn submit(
             response_status: StatusCode::ACCEPTED.as_u16(),
             response: response.clone(),
         })
-        .await?;
+        .await;
+    if !matches!(outcome, Ok(AcceptOutcome::Accepted)) {
+        state.limits.give_back(counted);
+    }
+    let outcome = outcome?;
     match outcome {
         AcceptOutcome::Accepted => Ok((StatusCode::ACCEPTED, Json(response))),
         AcceptOutcome::Replayed { status, body } => Ok((
@@ -180,9 +189,27 @@ pub(crate) async fn queue_one(
     headers: &HeaderMap,
 ) -> Result<(StatusCode, Value), ApiError> {
     can_queue(record)?;
-    let message = prepare(state, &record.key, req, upload, None).await?;
+    let idempotency = idempotency_key(headers)?;
+    // Counted before any work (a media fetch, a stored file) is done for
+    // a message the tier would refuse.
+    let counted = state.limits.take_messages(record.key.tenant, 1).await?;
+    let message = match prepare(state, &record.key, req, upload, None).await {
+        Ok(message) => message,
+        Err(err) => {
+            state.limits.give_back(counted);
+            return Err(err);
+        }
+    };
     let response = json!({"id": message.id.as_str(), "status": "queued"});
-    let (status, Json(body)) = submit(state, &record.key, headers, vec![message], response).await?;
+    let (status, Json(body)) = submit(
+        state,
+        &record.key,
+        idempotency,
+        vec![message],
+        counted,
+        response,
+    )
+    .await?;
     Ok((status, body))
 }
 
@@ -230,20 +257,29 @@ pub async fn send_bulk(
             format!("must hold 1-{MAX_BULK} messages"),
         ));
     }
+    let idempotency = idempotency_key(&headers)?;
+    // The whole request counts, and is refused whole, before any work.
+    let counted = state
+        .limits
+        .take_messages(record.key.tenant, requests.len())
+        .await?;
     let batch = format!("batch_{}", hex::encode(rand::random::<[u8; 8]>()));
     let mut queued = Vec::with_capacity(requests.len());
     for (i, req) in requests.iter().enumerate() {
-        let m = prepare(&state, &record.key, req, None, Some(batch.clone()))
-            .await
-            .map_err(|e| e.at_index("messages", i))?;
-        queued.push(m);
+        match prepare(&state, &record.key, req, None, Some(batch.clone())).await {
+            Ok(m) => queued.push(m),
+            Err(err) => {
+                state.limits.give_back(counted);
+                return Err(err.at_index("messages", i));
+            }
+        }
     }
     let listed: Vec<Value> = queued
         .iter()
         .map(|m| json!({"id": m.id.as_str(), "to": m.recipient, "status": "queued"}))
         .collect();
     let response = json!({"batchId": batch, "messages": listed});
-    submit(&state, &record.key, &headers, queued, response).await
+    submit(&state, &record.key, idempotency, queued, counted, response).await
 }
 
 /// JSON up to the size a base64 file of the largest kind needs.
