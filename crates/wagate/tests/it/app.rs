@@ -120,6 +120,9 @@ impl TestApp {
             ("WAGATE_SEND_HOURLY_CAP", "0".to_string()),
             ("WAGATE_SEND_FIRST_CONTACT_DAILY_CAP", "0".to_string()),
             ("WAGATE_SEND_ACK_TIMEOUT_MS", "1500".to_string()),
+            // Tests make many sessions and messages per tenant; the tier
+            // tests choose their tenants' tiers.
+            ("WAGATE_DEFAULT_TIER", "unlimited".to_string()),
         ]);
         vars.extend(env.iter().map(|(k, v)| (k.as_str(), v.clone())));
         let config = Config::load_from(None, |name| vars.get(name).cloned()).unwrap();
