@@ -34,12 +34,26 @@ pub struct Hold {
 }
 
 impl Pacer {
-    pub fn new(policy: SendPolicy, sent_last_hour: Vec<i64>, first_last_day: Vec<i64>) -> Pacer {
+    /// A pacer that goes on from the sends of the last hour and first
+    /// contacts of the last day, as of `now_ms`. The latest send starts
+    /// the minimum gap: a sender that stopped when its queue ran dry
+    /// keeps the gap to the message before when it starts again.
+    pub fn new(
+        policy: SendPolicy,
+        sent_last_hour: Vec<i64>,
+        first_last_day: Vec<i64>,
+        now_ms: i64,
+    ) -> Pacer {
+        let now = tokio::time::Instant::now();
+        let last_send = sent_last_hour.iter().max().map(|&at| {
+            let ago = Duration::from_millis(u64::try_from(now_ms - at).unwrap_or(0));
+            now.checked_sub(ago).unwrap_or(now)
+        });
         Pacer {
             policy,
-            policy_read: tokio::time::Instant::now(),
+            policy_read: now,
             pause_recorded: None,
-            last_send: None,
+            last_send,
             hour: sent_last_hour.into(),
             day: first_last_day.into(),
         }
@@ -129,7 +143,7 @@ mod tests {
 
     #[test]
     fn hourly_cap_holds_until_the_oldest_send_leaves_the_window() {
-        let mut p = Pacer::new(policy(2, 0), vec![1_000], vec![]);
+        let mut p = Pacer::new(policy(2, 0), vec![1_000], vec![], 2_000);
         assert_eq!(p.hourly_hold(2_000), None);
         p.record_send(2_000, false);
         let hold = p.hourly_hold(3_000).unwrap();
@@ -140,11 +154,33 @@ mod tests {
 
     #[test]
     fn first_contact_cap_counts_only_new_recipients() {
-        let mut p = Pacer::new(policy(0, 1), vec![], vec![]);
+        let mut p = Pacer::new(policy(0, 1), vec![], vec![], 0);
         assert!(p.first_contact_hold(0).is_none());
         p.record_send(10, false);
         assert!(p.first_contact_hold(20).is_none());
         p.record_send(30, true);
         assert_eq!(p.first_contact_hold(40).unwrap().until_ms, 30 + DAY_MS);
+    }
+
+    #[test]
+    fn a_new_pacer_keeps_the_gap_to_the_last_send() {
+        let gap_of_a_minute = SendPolicy {
+            min_interval_ms: 60_000,
+            ..policy(0, 0)
+        };
+        let now = 10 * HOUR_MS;
+        let p = Pacer::new(
+            gap_of_a_minute.clone(),
+            vec![now - 5_000, now - 1_000],
+            vec![],
+            now,
+        );
+        let left = p.gap_left();
+        assert!(
+            left > Duration::from_secs(58) && left <= Duration::from_secs(59),
+            "{left:?}"
+        );
+        let p = Pacer::new(gap_of_a_minute, vec![now - 61_000], vec![], now);
+        assert_eq!(p.gap_left(), Duration::ZERO);
     }
 }

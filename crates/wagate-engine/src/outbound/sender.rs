@@ -97,6 +97,7 @@ async fn load_pacer(outbox: &Outbox, key: &SessionKey) -> Option<Pacer> {
         outbox.settings.policy.with(&overrides),
         hour,
         day,
+        now,
     ))
 }
 

@@ -61,6 +61,31 @@ async fn one_recipients_messages_go_out_in_order_and_spaced() {
 }
 
 #[tokio::test]
+async fn the_gap_holds_after_the_queue_ran_dry() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_key.clone();
+    app.linked_session(&admin, "s", "15550600011").await;
+    set_policy(&app, "s", json!({"minIntervalMs": 1500, "jitterPercent": 0})).await;
+    let first = app
+        .queue_message("s", json!({"to": "15550600012", "text": "one"}))
+        .await;
+    app.received("15550600012", &first).await;
+    // The queue is empty now and its sender stops; the next message, to
+    // another recipient, still waits out the gap after the first.
+    let sent_first = Instant::now();
+    let second = app
+        .queue_message("s", json!({"to": "15550600013", "text": "two"}))
+        .await;
+    app.received("15550600013", &second).await;
+    assert!(
+        sent_first.elapsed() >= Duration::from_millis(1000),
+        "{:?}",
+        sent_first.elapsed()
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn caps_hold_messages_in_the_queue_and_say_why() {
     let app = TestApp::spawn().await;
     let admin = app.admin_key.clone();
