@@ -81,6 +81,10 @@ async fn the_seed_login_profile_and_session_examples() {
     assert!(profile["user"]["lastLoginAt"].is_string(), "{profile}");
     assert_eq!(profile["tenant"]["id"], tenant);
     assert_eq!(profile["tenant"]["name"], "acme");
+    assert!(
+        profile["tenant"]["tier"].is_string(),
+        "the tenant's tier: {profile}"
+    );
 
     // Create WhatsApp Session, with the JWT.
     let body = json!({ "name": "My WhatsApp Session", "sessionId": "my-session-001" });
