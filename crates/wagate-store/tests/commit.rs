@@ -163,54 +163,86 @@ async fn insert_single(c: &Committer, k: String) -> Result<(), CommitError> {
     .await
 }
 
+/// How a job in the mixed test is run.
+#[derive(Clone, Copy, PartialEq)]
+enum Way {
+    /// Two statements through the driver, in a savepoint.
+    Savepoint,
+    /// One statement through the driver, no savepoint.
+    Single,
+    /// Two statements run by the writer itself.
+    Direct,
+}
+
+async fn two_inserts_direct(c: &Committer, i: usize, key: String) -> Result<(), CommitError> {
+    c.run_direct(move |db| {
+        db.execute("INSERT INTO t (k, v) VALUES (?1, 1)", [format!("half{i}")])?;
+        db.execute("INSERT INTO t (k, v) VALUES (?1, 1)", [key])?;
+        Ok(())
+    })
+    .await
+}
+
 #[tokio::test]
-async fn single_statement_jobs_between_savepoint_jobs_keep_exactly_the_good_writes() {
+async fn jobs_of_every_kind_interleaved_keep_exactly_the_good_writes() {
+    use Way::*;
     let (c, _dir) = committer().await;
     insert(&c, "taken", 0).await.unwrap();
-    // (single statement?, succeeds?) in every order next to each other:
-    // a single job after a failed or a good savepoint job, a savepoint job
-    // after a failed or a good single job, first and last.
+    // (how, succeeds?) with every kind next to every other, failed and
+    // good, first and last; all submitted together so they share
+    // transactions.
     let plan = [
-        (true, false),
-        (false, true),
-        (true, true),
-        (false, false),
-        (true, true),
-        (true, false),
-        (false, true),
-        (false, false),
-        (true, true),
-        (false, true),
-        (true, false),
+        (Single, false),
+        (Savepoint, true),
+        (Single, true),
+        (Direct, false),
+        (Direct, true),
+        (Savepoint, false),
+        (Single, true),
+        (Direct, true),
+        (Single, false),
+        (Savepoint, true),
+        (Direct, false),
+        (Savepoint, false),
+        (Direct, true),
+        (Single, true),
+        (Savepoint, true),
+        (Direct, true),
     ];
-    let jobs = plan.iter().enumerate().map(|(i, &(single, ok))| {
+    let jobs = plan.iter().enumerate().map(|(i, &(way, ok))| {
         let c = c.clone();
         let key = if ok { format!("ok{i}") } else { "taken".into() };
         async move {
-            if single {
-                return insert_single(&c, key).await;
+            match way {
+                Single => insert_single(&c, key).await,
+                Direct => two_inserts_direct(&c, i, key).await,
+                Savepoint => {
+                    c.run(move |conn| {
+                        Box::pin(async move {
+                            sqlx::query("INSERT INTO t (k, v) VALUES ($1, 1)")
+                                .bind(format!("half{i}"))
+                                .execute(&mut *conn)
+                                .await?;
+                            sqlx::query("INSERT INTO t (k, v) VALUES ($1, 1)")
+                                .bind(key)
+                                .execute(&mut *conn)
+                                .await?;
+                            Ok(())
+                        })
+                    })
+                    .await
+                }
             }
-            c.run(move |conn| {
-                Box::pin(async move {
-                    sqlx::query("INSERT INTO t (k, v) VALUES ($1, 1)")
-                        .bind(format!("half{i}"))
-                        .execute(&mut *conn)
-                        .await?;
-                    sqlx::query("INSERT INTO t (k, v) VALUES ($1, 1)")
-                        .bind(key)
-                        .execute(&mut *conn)
-                        .await?;
-                    Ok(())
-                })
-            })
-            .await
         }
     });
     let results = futures::future::join_all(jobs).await;
     for (&(_, ok), result) in plan.iter().zip(&results) {
         assert_eq!(ok, result.is_ok(), "{result:?}");
         if !ok {
-            assert!(matches!(result, Err(CommitError::Job(_))), "{result:?}");
+            assert!(
+                matches!(result, Err(CommitError::Job(_) | CommitError::Statement(_))),
+                "{result:?}"
+            );
         }
     }
     let keys: Vec<String> = sqlx::query_scalar("SELECT k FROM t ORDER BY k")
@@ -218,9 +250,9 @@ async fn single_statement_jobs_between_savepoint_jobs_keep_exactly_the_good_writ
         .await
         .unwrap();
     let mut want = vec!["taken".to_string()];
-    for (i, &(single, ok)) in plan.iter().enumerate() {
+    for (i, &(way, ok)) in plan.iter().enumerate() {
         if ok {
-            if !single {
+            if way != Single {
                 want.push(format!("half{i}"));
             }
             want.push(format!("ok{i}"));

@@ -218,31 +218,35 @@ impl WaStateBackend {
             return Ok(());
         }
         let (tenant, session) = (self.tenant.0, self.session.to_string());
-        // Most writes are one row (one ratchet step, one sent message):
-        // one statement, which needs no savepoint.
-        let single = rows.len() == 1;
-        let work = as_job(move |conn| {
-            Box::pin(async move {
+        // Run by the writer itself: these are made for every message.
+        self.committer
+            .run_direct(move |db| {
+                let mut statement = db.prepare_cached(&sql)?;
                 for row in rows {
-                    let mut q = sqlx::query(&sql).bind(tenant).bind(session.as_str());
-                    for arg in row {
-                        q = match arg {
-                            Arg::Text(t) => q.bind(t),
-                            Arg::Blob(b) => q.bind(b),
-                            Arg::Int(i) => q.bind(i),
-                        };
+                    let args = [Arg::Int(tenant), Arg::Text(session.clone())]
+                        .into_iter()
+                        .chain(row);
+                    // Bound by name: `$n` is not always the n-th parameter
+                    // SQLite sees.
+                    for (n, arg) in (1..).zip(args) {
+                        let index =
+                            statement
+                                .parameter_index(&format!("${n}"))?
+                                .ok_or_else(|| {
+                                    rusqlite::Error::InvalidParameterName(format!("${n}"))
+                                })?;
+                        match arg {
+                            Arg::Text(t) => statement.raw_bind_parameter(index, t)?,
+                            Arg::Blob(b) => statement.raw_bind_parameter(index, b)?,
+                            Arg::Int(i) => statement.raw_bind_parameter(index, i)?,
+                        }
                     }
-                    q.execute(&mut *conn).await?;
+                    statement.raw_execute()?;
                 }
                 Ok(())
             })
-        });
-        let written = if single {
-            self.committer.run_single(work).await
-        } else {
-            self.committer.run(work).await
-        };
-        written.map_err(commit_err)
+            .await
+            .map_err(commit_err)
     }
 
     /// Runs a scoped statement that needs no result.
@@ -341,7 +345,7 @@ fn commit_err(e: CommitError) -> StoreError {
     match e {
         CommitError::Closed => StoreError::Connection(Box::new(e)),
         CommitError::Commit(_) => StoreError::Connection(Box::new(e)),
-        CommitError::Job(_) => StoreError::Database(Box::new(e)),
+        CommitError::Job(_) | CommitError::Statement(_) => StoreError::Database(Box::new(e)),
     }
 }
 
@@ -363,15 +367,4 @@ fn id_from_db(id: i64) -> Result<u32> {
 /// Rows affected as the `u32` count the traits return.
 fn count(rows: u64) -> u32 {
     u32::try_from(rows).unwrap_or(u32::MAX)
-}
-
-/// Fixes a closure's type as a committer job's (the compiler infers the
-/// higher-ranked lifetime only where the closure is declared as one).
-fn as_job<F>(work: F) -> F
-where
-    F: for<'c> FnOnce(
-        &'c mut sqlx::SqliteConnection,
-    ) -> futures::future::BoxFuture<'c, std::result::Result<(), sqlx::Error>>,
-{
-    work
 }

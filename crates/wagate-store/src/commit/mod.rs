@@ -11,6 +11,8 @@
 //! savepoint, so one job's failure undoes only that job — commits once,
 //! and only then answers each job. "Ok only after commit" still holds.
 
+mod direct;
+
 use futures::future::BoxFuture;
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, SqliteConnection, SqlitePool};
@@ -31,6 +33,9 @@ pub enum CommitError {
     /// The transaction holding the job could not be begun or committed.
     #[error("commit failed: {0}")]
     Commit(Arc<sqlx::Error>),
+    /// A direct job's statement failed; its writes were undone.
+    #[error("{0}")]
+    Statement(Arc<rusqlite::Error>),
     /// The writer is gone (the process is shutting down).
     #[error("the database writer has stopped")]
     Closed,
@@ -41,7 +46,7 @@ impl CommitError {
     pub fn sqlx(&self) -> Option<&sqlx::Error> {
         match self {
             CommitError::Job(e) | CommitError::Commit(e) => Some(e),
-            CommitError::Closed => None,
+            CommitError::Statement(_) | CommitError::Closed => None,
         }
     }
 }
@@ -52,12 +57,25 @@ type Work = Box<
         + Send,
 >;
 
+enum JobWork {
+    /// Statements through the driver; `single`: exactly one, so SQLite
+    /// undoes it by itself on failure and it needs no savepoint.
+    Driver { work: Work, single: bool },
+    /// Statements run on the writer's own thread ([`direct`]).
+    Direct(direct::Work),
+}
+
 struct Job {
-    work: Work,
-    /// The job is one statement: SQLite undoes a failed statement by
-    /// itself, so it needs no savepoint of its own.
-    single: bool,
+    work: JobWork,
     done: oneshot::Sender<Result<Output, CommitError>>,
+}
+
+impl Job {
+    /// Whether the job starts inside the savepoint `job` (see
+    /// [`run_batch`]): driver jobs of several statements do.
+    fn in_savepoint(&self) -> bool {
+        matches!(self.work, JobWork::Driver { single: false, .. })
+    }
 }
 
 /// The single writer of the database. Cheap to clone.
@@ -138,12 +156,29 @@ impl Committer {
             + Send
             + 'static,
     {
-        let (done, answer) = oneshot::channel();
         let work: Work = Box::new(move |conn| {
             Box::pin(async move { work(conn).await.map(|t| Box::new(t) as Output) })
         });
+        self.send(JobWork::Driver { work, single }).await
+    }
+
+    /// Runs `work` on the writer's own thread, with no round trip per
+    /// statement, inside the next group transaction; returns its result
+    /// once that transaction is committed. Its failure undoes only its own
+    /// writes. For the writes made for every message.
+    pub async fn run_direct<T, F>(&self, work: F) -> Result<T, CommitError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Connection) -> Result<T, rusqlite::Error> + Send + 'static,
+    {
+        let work: direct::Work = Box::new(move |db| work(db).map(|t| Box::new(t) as Output));
+        self.send(JobWork::Direct(work)).await
+    }
+
+    async fn send<T: 'static>(&self, work: JobWork) -> Result<T, CommitError> {
+        let (done, answer) = oneshot::channel();
         self.jobs
-            .send(Job { work, single, done })
+            .send(Job { work, done })
             .map_err(|_| CommitError::Closed)?;
         let out = answer.await.map_err(|_| CommitError::Closed)??;
         Ok(*out
@@ -228,10 +263,10 @@ async fn checkpoint_loop(pool: SqlitePool) {
 /// the commit releases the last. After a `ROLLBACK TO` the savepoint
 /// stays open right where the next job starts.
 async fn run_batch(conn: &mut SqliteConnection, batch: Vec<Job>) -> bool {
-    let begin = if batch[0].single {
-        "BEGIN IMMEDIATE"
-    } else {
+    let begin = if batch[0].in_savepoint() {
         "BEGIN IMMEDIATE; SAVEPOINT job"
+    } else {
+        "BEGIN IMMEDIATE"
     };
     if let Err(e) = sqlx::query(begin).execute(&mut *conn).await {
         let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
@@ -241,25 +276,58 @@ async fn run_batch(conn: &mut SqliteConnection, batch: Vec<Job>) -> bool {
     let mut results = Vec::with_capacity(batch.len());
     let mut replies = Vec::with_capacity(batch.len());
     let mut jobs = batch.into_iter().peekable();
-    while let Some(Job { work, single, done }) = jobs.next() {
+    while let Some(Job { work, done }) = jobs.next() {
         replies.push(done);
-        let next = jobs.peek().map(|job| Next::of(job.single));
-        let result = if single {
-            run_single(conn, work, next).await
-        } else {
-            run_job(conn, work, next).await
-        };
-        if let Err(e @ CommitError::Commit(_)) = &result {
-            // The transaction's state is unknown (the savepoint machinery
-            // failed, or SQLite may have rolled it back): nothing of it may
-            // be committed, and the jobs not run yet are told so too.
-            let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
-            for reply in replies.into_iter().chain(jobs.map(|j| j.done)) {
-                let _ = reply.send(Err(e.clone()));
+        let outcome = match work {
+            JobWork::Driver { work, single } => {
+                let next = jobs.peek().map(Next::of);
+                let result = if single {
+                    run_single(conn, work, next).await
+                } else {
+                    run_job(conn, work, next).await
+                };
+                result.map(|r| vec![Ok(r)]).or_else(|e| match e {
+                    e @ CommitError::Commit(_) => Err(e),
+                    e => Ok(vec![Err(e)]),
+                })
             }
-            return false;
+            JobWork::Direct(first) => {
+                // This job and the direct ones right after it, under one
+                // hold of the connection.
+                let mut run = vec![first];
+                while let Some(Job {
+                    work: JobWork::Direct(_),
+                    ..
+                }) = jobs.peek()
+                {
+                    let Some(Job {
+                        work: JobWork::Direct(work),
+                        done,
+                    }) = jobs.next()
+                    else {
+                        unreachable!("peeked a direct job");
+                    };
+                    run.push(work);
+                    replies.push(done);
+                }
+                let next = jobs.peek().map(Next::of);
+                direct::run(conn, run, next == Some(Next::Savepoint)).await
+            }
+        };
+        match outcome {
+            Ok(answers) => results.extend(answers),
+            Err(e) => {
+                // The transaction's state is unknown (the savepoint
+                // machinery failed, or SQLite may have rolled it back):
+                // nothing of it may be committed, and the jobs not run yet
+                // are told so too.
+                let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+                for reply in replies.into_iter().chain(jobs.map(|j| j.done)) {
+                    let _ = reply.send(Err(e.clone()));
+                }
+                return false;
+            }
         }
-        results.push(result);
     }
     if let Err(e) = sqlx::query("COMMIT").execute(&mut *conn).await {
         let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
@@ -285,8 +353,12 @@ enum Next {
 }
 
 impl Next {
-    fn of(single: bool) -> Next {
-        if single { Next::Bare } else { Next::Savepoint }
+    fn of(job: &Job) -> Next {
+        if job.in_savepoint() {
+            Next::Savepoint
+        } else {
+            Next::Bare
+        }
     }
 }
 
