@@ -11,9 +11,9 @@ mod upload;
 
 pub use accept::{BulkRequest, QueuedMessage, send_bulk, send_message};
 pub(crate) use accept::{queue_one, read_send_request};
-pub(crate) use prepare::UploadedPart;
 pub use media_in::{MediaIntake, MediaLimits};
 pub use policy::{PolicyView, get_policy, put_policy};
+pub(crate) use prepare::UploadedPart;
 pub use read::{MessagePage, MessageView, get_message, list_messages};
 pub use request::{MAX_TEXT_CHARS, SendMessageRequest};
 

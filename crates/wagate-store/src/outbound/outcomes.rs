@@ -17,7 +17,10 @@ const MAX_BATCH: usize = 1024;
 #[derive(Debug, Clone)]
 pub enum Outcome {
     /// WhatsApp acked it.
-    Sent { id: MessageId, at_ms: i64 },
+    Sent {
+        id: MessageId,
+        at_ms: i64,
+    },
     /// Not sent this time; try again from `not_before`. `counts` is false
     /// when no real try was made (a cap, a dropped connection), so it does
     /// not use up the message's tries.

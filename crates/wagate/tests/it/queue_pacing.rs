@@ -65,7 +65,12 @@ async fn the_gap_holds_after_the_queue_ran_dry() {
     let app = TestApp::spawn().await;
     let admin = app.admin_key.clone();
     app.linked_session(&admin, "s", "15550600011").await;
-    set_policy(&app, "s", json!({"minIntervalMs": 1500, "jitterPercent": 0})).await;
+    set_policy(
+        &app,
+        "s",
+        json!({"minIntervalMs": 1500, "jitterPercent": 0}),
+    )
+    .await;
     let first = app
         .queue_message("s", json!({"to": "15550600012", "text": "one"}))
         .await;
