@@ -200,3 +200,84 @@ async fn a_gone_endpoint_is_disabled_with_an_event_and_replay_requeues() {
         .unwrap();
     assert_eq!(replayed, 3);
 }
+
+#[tokio::test]
+async fn old_received_messages_skip_seed003_endpoints_and_held_ones_wait() {
+    let (ev, _dir) = events().await;
+    for (id, shape) in [("wh_native", "native"), ("wh_seed003", "seed003")] {
+        ev.create_endpoint(NewEndpoint {
+            id: id.into(),
+            tenant: TenantId(1),
+            session: None,
+            url: format!("https://example.com/{id}"),
+            events: vec!["*".into()],
+            secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into(),
+            headers: vec![],
+            shape: shape.into(),
+        })
+        .await
+        .unwrap();
+    }
+    let s = key(1, "s1");
+    let received = |id: &str, days_ago: i64, held: Option<&str>| {
+        let sent = Utc::now().timestamp() - days_ago * 86_400;
+        let data = json!({
+            "id": id, "chatId": "15550001111@s.whatsapp.net", "isGroup": false,
+            "timestamp": sent, "type": "text", "text": id,
+            "from": { "phone": "15550001111", "jid": "15550001111@s.whatsapp.net" },
+        });
+        let inbound = InboundKey {
+            chat: "15550001111@s.whatsapp.net".into(),
+            sender: "15550001111@s.whatsapp.net".into(),
+            message_id: id.into(),
+        };
+        let event = NewEvent {
+            id: format!("evt_{id}"),
+            key: s.clone(),
+            kind: "message.received".into(),
+            data,
+            held_for: held.map(str::to_string),
+        };
+        (inbound, event)
+    };
+    let seqs = ev
+        .append_inbound(vec![
+            received("recent", 89, None),
+            received("old", 91, None),
+            received("held", 0, Some("media")),
+        ])
+        .await
+        .unwrap();
+    let (recent, old, held) = (seqs[0].unwrap(), seqs[1].unwrap(), seqs[2].unwrap());
+    // A tenant with no endpoints gets its event and no deliveries.
+    let lone = ev.append(vec![event(&key(2, "s1"), "session.status", 1)]);
+    let lone = lone.await.unwrap()[0];
+
+    let deliveries = |ev: Events| async move {
+        let claimed = ev.claim_deliveries(100, Duration::from_secs(60)).await;
+        let mut got: Vec<(String, i64)> = claimed
+            .unwrap()
+            .into_iter()
+            .map(|c| (c.endpoint_id, c.event_seq))
+            .collect();
+        got.sort();
+        got
+    };
+    assert_eq!(
+        deliveries(ev.clone()).await,
+        [
+            ("wh_native".into(), recent),
+            ("wh_native".into(), old),
+            ("wh_seed003".into(), recent),
+        ]
+    );
+    // The held event's deliveries go out once it is released.
+    let data = ev.get(held).await.unwrap().unwrap().data;
+    ev.settle_held(held, data).await.unwrap();
+    assert_eq!(
+        deliveries(ev.clone()).await,
+        [("wh_native".into(), held), ("wh_seed003".into(), held)]
+    );
+    assert_eq!(ev.after(TenantId(2), None, 0, 10).await.unwrap().len(), 1);
+    assert!(ev.get(lone).await.unwrap().is_some());
+}

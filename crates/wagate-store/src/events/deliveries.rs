@@ -4,7 +4,8 @@
 use super::{EVENT_COLUMNS, Events, NewEvent, StoredEvent, append_in, event_from_row};
 use crate::outbound::{commit_failed, internal, now_ms, to_time};
 use chrono::{DateTime, Utc};
-use sqlx::{Row, SqliteConnection};
+use rusqlite::params;
+use sqlx::Row;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -177,7 +178,7 @@ impl Events {
     pub async fn record_attempt(&self, a: Attempt) -> Result<(), CoreError> {
         let seq = self
             .committer
-            .run(move |conn| Box::pin(async move { record_in(conn, &a).await }))
+            .run_direct(move |db| record_in(db, &a))
             .await
             .map_err(commit_failed)?;
         if let Some(seq) = seq {
@@ -429,79 +430,73 @@ impl Events {
 }
 
 /// The writes of one attempt; returns the `seq` of a `webhook.disabled`
-/// event if the endpoint was disabled.
-async fn record_in(conn: &mut SqliteConnection, a: &Attempt) -> Result<Option<i64>, sqlx::Error> {
+/// event if the endpoint was disabled. Runs as a direct job: it may write
+/// an event, and events are written there.
+fn record_in(db: &rusqlite::Connection, a: &Attempt) -> rusqlite::Result<Option<i64>> {
     let now = now_ms();
-    sqlx::query(
+    db.prepare_cached(
         "INSERT INTO webhook_attempts (delivery_id, endpoint_id, attempt, at, status_code, \
-         latency_ms, response_body, error, verdict) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(a.delivery_id)
-    .bind(&a.endpoint_id)
-    .bind(i64::from(a.attempt))
-    .bind(now)
-    .bind(a.status_code.map(i64::from))
-    .bind(a.latency.as_millis() as i64)
-    .bind(&a.response_body)
-    .bind(&a.error)
-    .bind(&a.verdict)
-    .execute(&mut *conn)
-    .await?;
+         latency_ms, response_body, error, verdict) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?
+    .execute(params![
+        a.delivery_id,
+        a.endpoint_id,
+        i64::from(a.attempt),
+        now,
+        a.status_code.map(i64::from),
+        a.latency.as_millis() as i64,
+        a.response_body,
+        a.error,
+        a.verdict,
+    ])?;
     let (status, next_at) = match a.next {
         DeliveryState::Delivered => ("delivered", now),
         DeliveryState::RetryAt(at) => ("pending", at),
         DeliveryState::Failed => ("failed", now),
     };
-    sqlx::query(
-        "UPDATE webhook_deliveries SET status = $2, next_at = $3, claimed_until = NULL, \
-         last_status = $4, last_error = $5, updated_at = $6, \
-         delivered_at = CASE WHEN $2 = 'delivered' THEN $6 ELSE delivered_at END \
-         WHERE id = $1 AND status = 'delivering'",
-    )
-    .bind(a.delivery_id)
-    .bind(status)
-    .bind(next_at)
-    .bind(a.status_code.map(i64::from))
-    .bind(&a.error)
-    .bind(now)
-    .execute(&mut *conn)
-    .await?;
+    db.prepare_cached(
+        "UPDATE webhook_deliveries SET status = ?2, next_at = ?3, claimed_until = NULL, \
+         last_status = ?4, last_error = ?5, updated_at = ?6, \
+         delivered_at = CASE WHEN ?2 = 'delivered' THEN ?6 ELSE delivered_at END \
+         WHERE id = ?1 AND status = 'delivering'",
+    )?
+    .execute(params![
+        a.delivery_id,
+        status,
+        next_at,
+        a.status_code.map(i64::from),
+        a.error,
+        now,
+    ])?;
     // The failure run starts at the first failed attempt and ends at the
     // next success.
-    sqlx::query(
-        "UPDATE webhook_endpoints SET failing_since = CASE WHEN $2 THEN NULL \
-         ELSE COALESCE(failing_since, $3) END WHERE id = $1",
-    )
-    .bind(&a.endpoint_id)
-    .bind(a.next == DeliveryState::Delivered)
-    .bind(now)
-    .execute(&mut *conn)
-    .await?;
+    db.prepare_cached(
+        "UPDATE webhook_endpoints SET failing_since = CASE WHEN ?2 THEN NULL \
+         ELSE COALESCE(failing_since, ?3) END WHERE id = ?1",
+    )?
+    .execute(params![
+        a.endpoint_id,
+        a.next == DeliveryState::Delivered,
+        now
+    ])?;
     let Some(event) = &a.disable else {
         return Ok(None);
     };
     let reason = event.data["reason"].as_str().unwrap_or("disabled");
-    let disabled = sqlx::query(
-        "UPDATE webhook_endpoints SET enabled = 0, disabled_reason = $2, updated_at = $3 \
-         WHERE id = $1 AND enabled = 1",
-    )
-    .bind(&a.endpoint_id)
-    .bind(reason)
-    .bind(now)
-    .execute(&mut *conn)
-    .await?;
-    if disabled.rows_affected() == 0 {
+    let disabled = db
+        .prepare_cached(
+            "UPDATE webhook_endpoints SET enabled = 0, disabled_reason = ?2, updated_at = ?3 \
+             WHERE id = ?1 AND enabled = 1",
+        )?
+        .execute(params![a.endpoint_id, reason, now])?;
+    if disabled == 0 {
         return Ok(None);
     }
     // Undelivered events stay in the log; a replay sends them later.
-    sqlx::query(
+    db.prepare_cached(
         "UPDATE webhook_deliveries SET status = 'cancelled', last_error = 'endpoint disabled', \
-         updated_at = $2 WHERE endpoint_id = $1 AND status IN ('pending', 'delivering') AND id != $3",
-    )
-    .bind(&a.endpoint_id)
-    .bind(now)
-    .bind(a.delivery_id)
-    .execute(&mut *conn)
-    .await?;
-    append_in(conn, event, now).await.map(Some)
+         updated_at = ?2 WHERE endpoint_id = ?1 AND status IN ('pending', 'delivering') AND id != ?3",
+    )?
+    .execute(params![a.endpoint_id, now, a.delivery_id])?;
+    append_in(db, event, now).map(Some)
 }

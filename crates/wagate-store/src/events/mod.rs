@@ -3,8 +3,11 @@
 //! anyone is told about it; the dispatcher and the live streams read the
 //! rows, never an in-memory queue.
 
+mod append;
 mod deliveries;
 mod endpoints;
+
+pub(crate) use append::append_in;
 
 pub use deliveries::{Attempt, AttemptRecord, ClaimedDelivery, DeliveryRecord, DeliveryState};
 pub use endpoints::{Endpoint, EndpointPatch, NewEndpoint};
@@ -13,12 +16,10 @@ use crate::cipher::StateCipher;
 use crate::commit::Committer;
 use crate::outbound::{commit_failed, internal, now_ms, to_time};
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
-use sqlx::{Row, SqliteConnection};
+use sqlx::Row;
 use std::sync::Arc;
 use tokio::sync::watch;
-use wagate_core::events::{EventKind, InboundMessage};
-use wagate_core::{CoreError, SessionId, SessionKey, TenantId, WebhookShape};
+use wagate_core::{CoreError, SessionId, SessionKey, TenantId};
 
 /// An event to append. `data` is the native payload's `data` (JSON).
 #[derive(Debug, Clone)]
@@ -96,14 +97,11 @@ impl Events {
     pub async fn append(&self, events: Vec<NewEvent>) -> Result<Vec<i64>, CoreError> {
         let seqs = self
             .committer
-            .run(move |conn| {
-                Box::pin(async move {
-                    let mut seqs = Vec::with_capacity(events.len());
-                    for e in &events {
-                        seqs.push(append_in(conn, e, now_ms()).await?);
-                    }
-                    Ok(seqs)
-                })
+            .run_direct(move |db| {
+                events
+                    .iter()
+                    .map(|e| append_in(db, e, now_ms()))
+                    .collect::<rusqlite::Result<Vec<_>>>()
             })
             .await
             .map_err(commit_failed)?;
@@ -119,14 +117,11 @@ impl Events {
     ) -> Result<Vec<Option<i64>>, CoreError> {
         let seqs = self
             .committer
-            .run(move |conn| {
-                Box::pin(async move {
-                    let mut seqs = Vec::with_capacity(items.len());
-                    for (key, event) in &items {
-                        seqs.push(append_inbound_in(conn, key, event).await?);
-                    }
-                    Ok(seqs)
-                })
+            .run_direct(move |db| {
+                items
+                    .iter()
+                    .map(|(key, event)| append::append_inbound_in(db, key, event))
+                    .collect::<rusqlite::Result<Vec<_>>>()
             })
             .await
             .map_err(commit_failed)?;
@@ -187,97 +182,6 @@ impl Events {
     fn pool(&self) -> &sqlx::SqlitePool {
         self.committer.pool()
     }
-}
-
-/// Writes one event and a delivery for every enabled endpoint of its
-/// tenant whose session and filter match, and whose payload shape takes
-/// the event (see [`WebhookShape::leaves_out`]). For use inside a job.
-pub async fn append_in(
-    conn: &mut SqliteConnection,
-    e: &NewEvent,
-    now: i64,
-) -> Result<i64, sqlx::Error> {
-    let seq: i64 = sqlx::query_scalar(
-        "INSERT INTO events (id, tenant_id, session_id, kind, data, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq",
-    )
-    .bind(&e.id)
-    .bind(e.key.tenant.0)
-    .bind(e.key.session.as_str())
-    .bind(&e.kind)
-    .bind(e.data.to_string())
-    .bind(now)
-    .fetch_one(&mut *conn)
-    .await?;
-    let recorded_at = to_time(now);
-    let shapes_left_out: Vec<&str> = WebhookShape::ALL
-        .into_iter()
-        .filter(|shape| shape.leaves_out(&e.kind, &e.data, recorded_at))
-        .map(WebhookShape::as_str)
-        .collect();
-    sqlx::query(
-        "INSERT INTO webhook_deliveries (endpoint_id, event_seq, next_at, held_for, created_at, updated_at) \
-         SELECT id, $1, $2, $3, $2, $2 FROM webhook_endpoints \
-         WHERE tenant_id = $4 AND (session_id IS NULL OR session_id = $5) AND enabled = 1 \
-           AND EXISTS (SELECT 1 FROM json_each(webhook_endpoints.events) \
-                       WHERE value = '*' OR value = $6) \
-           AND shape NOT IN (SELECT value FROM json_each($7))",
-    )
-    .bind(seq)
-    .bind(now)
-    .bind(&e.held_for)
-    .bind(e.key.tenant.0)
-    .bind(e.key.session.as_str())
-    .bind(&e.kind)
-    .bind(serde_json::json!(shapes_left_out).to_string())
-    .execute(&mut *conn)
-    .await?;
-    Ok(seq)
-}
-
-async fn append_inbound_in(
-    conn: &mut SqliteConnection,
-    key: &InboundKey,
-    e: &NewEvent,
-) -> Result<Option<i64>, sqlx::Error> {
-    let seen: Option<i64> = sqlx::query_scalar(
-        "SELECT event_seq FROM inbound_seen WHERE tenant_id = $1 AND session_id = $2 \
-         AND chat_jid = $3 AND sender_jid = $4 AND message_id = $5",
-    )
-    .bind(e.key.tenant.0)
-    .bind(e.key.session.as_str())
-    .bind(&key.chat)
-    .bind(&key.sender)
-    .bind(&key.message_id)
-    .fetch_optional(&mut *conn)
-    .await?;
-    if seen.is_some() {
-        return Ok(None);
-    }
-    let received = now_ms();
-    let seq = append_in(conn, e, received).await?;
-    // The history row commits with the event: both exist or neither.
-    if e.kind == EventKind::MessageReceived.as_str() {
-        match InboundMessage::deserialize(&e.data) {
-            Ok(m) => crate::history::record_inbound_in(conn, &e.key, seq, &m, received).await?,
-            Err(err) => {
-                tracing::warn!(event = %e.id, "received message left out of history: {err}")
-            }
-        }
-    }
-    sqlx::query(
-        "INSERT INTO inbound_seen (tenant_id, session_id, chat_jid, sender_jid, message_id, event_seq) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(e.key.tenant.0)
-    .bind(e.key.session.as_str())
-    .bind(&key.chat)
-    .bind(&key.sender)
-    .bind(&key.message_id)
-    .bind(seq)
-    .execute(&mut *conn)
-    .await?;
-    Ok(Some(seq))
 }
 
 fn event_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<StoredEvent, CoreError> {

@@ -1,9 +1,10 @@
-//! Writing history rows, always inside a job that already runs for the
-//! message: the inbound event's commit, or the outcome writer's batch.
-//! Edits, deletions and reactions change the row of the message they
-//! target instead of adding one, as a chat shows them.
+//! Writing history rows, always inside a direct job that already runs for
+//! the message (see `crate::commit`): the inbound event's commit, or the
+//! outcome writer's batch. Edits, deletions and reactions change the row
+//! of the message they target instead of adding one, as a chat shows
+//! them.
 
-use sqlx::SqliteConnection;
+use rusqlite::{Connection, params};
 use wagate_core::SessionKey;
 use wagate_core::events::{InboundKind, InboundMessage};
 use wagate_core::outbound::{Content, OutboundBody};
@@ -27,13 +28,13 @@ fn phone_jid(phone: &str) -> String {
 
 /// Records a received message (or applies the change it makes) under
 /// event `event_seq`, received at `now`.
-pub(crate) async fn record_inbound_in(
-    conn: &mut SqliteConnection,
+pub(crate) fn record_inbound_in(
+    db: &Connection,
     key: &SessionKey,
     event_seq: i64,
     m: &InboundMessage,
     now: i64,
-) -> Result<(), sqlx::Error> {
+) -> rusqlite::Result<()> {
     let chat = inbound_chat(m);
     let sender = m.from.phone.as_deref().map(phone_jid);
     let sender = sender.unwrap_or_else(|| m.from.jid.clone());
@@ -50,17 +51,17 @@ pub(crate) async fn record_inbound_in(
     match m.kind {
         InboundKind::Edit => {
             let Some(edit) = &m.edit else { return Ok(()) };
-            target.edit(conn, &edit.target_id, "in", &edit.text).await
+            target.edit(db, &edit.target_id, "in", &edit.text)
         }
         InboundKind::Revoke => {
             let Some(revoke) = &m.revoke else {
                 return Ok(());
             };
-            target.delete(conn, &revoke.target_id).await
+            target.delete(db, &revoke.target_id)
         }
         InboundKind::Reaction => {
             let Some(r) = &m.reaction else { return Ok(()) };
-            target.react(conn, &r.target_id, &sender, &r.emoji).await
+            target.react(db, &r.target_id, &sender, &r.emoji)
         }
         // A vote changes a tally, not a message of the chat.
         InboundKind::PollVote => Ok(()),
@@ -79,7 +80,7 @@ pub(crate) async fn record_inbound_in(
                 at,
                 event_seq: Some(event_seq),
             };
-            insert(conn, key, &row).await
+            insert(db, key, &row)
         }
     }
 }
@@ -97,14 +98,14 @@ pub(crate) struct Outgoing<'a> {
 /// Records a message this session sent, the first time the outcome writer
 /// sees it leave the queue: `sent` says WhatsApp took it (else it failed).
 /// A failed edit, deletion or reaction changed nothing and is left out.
-pub(crate) async fn record_outbound_in(
-    conn: &mut SqliteConnection,
+pub(crate) fn record_outbound_in(
+    db: &Connection,
     key: &SessionKey,
     message: &Outgoing<'_>,
     at: i64,
     now: i64,
     sent: bool,
-) -> Result<(), sqlx::Error> {
+) -> rusqlite::Result<()> {
     // The server's ack is stamped in whole seconds, like a received
     // message: placed, as those are, at the moment it was recorded within
     // its second, so a message received earlier in that second stays
@@ -124,12 +125,10 @@ pub(crate) async fn record_outbound_in(
         at,
     };
     match body.map(|b| b.content) {
-        Some(Content::Edit { target: t, text }) if sent => {
-            target.edit(conn, &t.id, "out", &text).await
-        }
-        Some(Content::Delete { target: t }) if sent => target.delete(conn, &t.id).await,
+        Some(Content::Edit { target: t, text }) if sent => target.edit(db, &t.id, "out", &text),
+        Some(Content::Delete { target: t }) if sent => target.delete(db, &t.id),
         Some(Content::Reaction { target: t, emoji }) if sent => {
-            target.react(conn, &t.id, REACTOR_ME, &emoji).await
+            target.react(db, &t.id, REACTOR_ME, &emoji)
         }
         Some(Content::Edit { .. } | Content::Delete { .. } | Content::Reaction { .. }) => Ok(()),
         content => {
@@ -144,7 +143,7 @@ pub(crate) async fn record_outbound_in(
                 at,
                 event_seq: None,
             };
-            insert(conn, key, &row).await
+            insert(db, key, &row)
         }
     }
 }
@@ -162,28 +161,24 @@ struct NewRow<'a> {
 
 /// Adds the row (once: a late ack after a failure finds it there) and
 /// makes it its chat's newest message unless an earlier-written one is.
-async fn insert(
-    conn: &mut SqliteConnection,
-    key: &SessionKey,
-    row: &NewRow<'_>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
+fn insert(db: &Connection, key: &SessionKey, row: &NewRow<'_>) -> rusqlite::Result<()> {
+    db.prepare_cached(
         "INSERT INTO chat_messages (tenant_id, session_id, chat_jid, direction, message_id, \
-         sender_jid, kind, text, at, event_seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+         sender_jid, kind, text, at, event_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
          ON CONFLICT DO NOTHING",
-    )
-    .bind(key.tenant.0)
-    .bind(key.session.as_str())
-    .bind(row.chat)
-    .bind(row.direction)
-    .bind(row.message_id)
-    .bind(row.sender)
-    .bind(row.kind)
-    .bind(row.text)
-    .bind(row.at)
-    .bind(row.event_seq)
-    .execute(&mut *conn)
-    .await?;
+    )?
+    .execute(params![
+        key.tenant.0,
+        key.session.as_str(),
+        row.chat,
+        row.direction,
+        row.message_id,
+        row.sender,
+        row.kind,
+        row.text,
+        row.at,
+        row.event_seq,
+    ])?;
     // Its chat's count and newest message follow in the same statement:
     // trigger `chat_messages_count_in_chat`.
     Ok(())
@@ -199,71 +194,59 @@ struct Target<'a> {
 
 impl Target<'_> {
     /// New text; only the author edits, so the direction must match.
-    async fn edit(
-        &self,
-        conn: &mut SqliteConnection,
-        id: &str,
-        direction: &str,
-        text: &str,
-    ) -> Result<(), sqlx::Error> {
-        sqlx::query(
-            "UPDATE chat_messages SET text = $6, edited_at = $5 \
-             WHERE tenant_id = $1 AND session_id = $2 AND chat_jid = $3 AND message_id = $4 \
-               AND direction = $7 AND deleted_at IS NULL",
-        )
-        .bind(self.key.tenant.0)
-        .bind(self.key.session.as_str())
-        .bind(self.chat)
-        .bind(id)
-        .bind(self.at)
-        .bind(text)
-        .bind(direction)
-        .execute(conn)
-        .await
+    fn edit(&self, db: &Connection, id: &str, direction: &str, text: &str) -> rusqlite::Result<()> {
+        db.prepare_cached(
+            "UPDATE chat_messages SET text = ?6, edited_at = ?5 \
+             WHERE tenant_id = ?1 AND session_id = ?2 AND chat_jid = ?3 AND message_id = ?4 \
+               AND direction = ?7 AND deleted_at IS NULL",
+        )?
+        .execute(params![
+            self.key.tenant.0,
+            self.key.session.as_str(),
+            self.chat,
+            id,
+            self.at,
+            text,
+            direction,
+        ])
         .map(|_| ())
     }
 
     /// Deleted for everyone: by its author, or in a group by an admin, so
     /// either direction.
-    async fn delete(&self, conn: &mut SqliteConnection, id: &str) -> Result<(), sqlx::Error> {
-        sqlx::query(
-            "UPDATE chat_messages SET deleted_at = COALESCE(deleted_at, $5) \
-             WHERE tenant_id = $1 AND session_id = $2 AND chat_jid = $3 AND message_id = $4",
-        )
-        .bind(self.key.tenant.0)
-        .bind(self.key.session.as_str())
-        .bind(self.chat)
-        .bind(id)
-        .bind(self.at)
-        .execute(conn)
-        .await
+    fn delete(&self, db: &Connection, id: &str) -> rusqlite::Result<()> {
+        db.prepare_cached(
+            "UPDATE chat_messages SET deleted_at = COALESCE(deleted_at, ?5) \
+             WHERE tenant_id = ?1 AND session_id = ?2 AND chat_jid = ?3 AND message_id = ?4",
+        )?
+        .execute(params![
+            self.key.tenant.0,
+            self.key.session.as_str(),
+            self.chat,
+            id,
+            self.at,
+        ])
         .map(|_| ())
     }
 
     /// One reaction per reactor; an empty emoji takes it back.
-    async fn react(
-        &self,
-        conn: &mut SqliteConnection,
-        id: &str,
-        reactor: &str,
-        emoji: &str,
-    ) -> Result<(), sqlx::Error> {
+    fn react(&self, db: &Connection, id: &str, reactor: &str, emoji: &str) -> rusqlite::Result<()> {
         // JSON path keys are quoted: JIDs hold '@' and '.'.
         let path = format!("$.\"{}\"", reactor.replace('"', ""));
-        sqlx::query(
-            "UPDATE chat_messages SET reactions = CASE WHEN $6 = '' \
-               THEN json_remove(COALESCE(reactions, '{}'), $5) \
-               ELSE json_set(COALESCE(reactions, '{}'), $5, $6) END \
-             WHERE tenant_id = $1 AND session_id = $2 AND chat_jid = $3 AND message_id = $4",
-        )
-        .bind(self.key.tenant.0)
-        .bind(self.key.session.as_str())
-        .bind(self.chat)
-        .bind(id)
-        .bind(path)
-        .bind(emoji)
-        .execute(conn)
-        .await
+        db.prepare_cached(
+            "UPDATE chat_messages SET reactions = CASE WHEN ?6 = '' \
+               THEN json_remove(COALESCE(reactions, '{}'), ?5) \
+               ELSE json_set(COALESCE(reactions, '{}'), ?5, ?6) END \
+             WHERE tenant_id = ?1 AND session_id = ?2 AND chat_jid = ?3 AND message_id = ?4",
+        )?
+        .execute(params![
+            self.key.tenant.0,
+            self.key.session.as_str(),
+            self.chat,
+            id,
+            path,
+            emoji,
+        ])
         .map(|_| ())
     }
 }

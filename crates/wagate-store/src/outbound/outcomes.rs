@@ -5,7 +5,7 @@
 use super::{Outbound, commit_failed};
 use crate::events::{Events, NewEvent, append_in};
 use crate::history;
-use sqlx::SqliteConnection;
+use rusqlite::{Connection, OptionalExtension, ToSql, params};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 use wagate_core::events::{EventId, EventKind};
@@ -117,25 +117,24 @@ async fn write_loop(queue: Outbound, events: Events, mut rx: mpsc::UnboundedRece
     }
 }
 
-/// Applies the batch in one job; returns the `seq`s of the status events
-/// it made.
+/// Applies the batch in one direct job (its statements run on the
+/// writer's thread, see `crate::commit`); returns the `seq`s of the status
+/// events it made.
 async fn write_batch(queue: &Outbound, batch: &Arc<Vec<Outcome>>) -> Result<Vec<i64>, CoreError> {
     let now = super::now_ms();
     let batch = batch.clone();
     queue
         .committer()
-        .run(move |conn| {
-            Box::pin(async move {
-                let mut seqs = Vec::new();
-                for outcome in batch.iter() {
-                    let id = outcome.message_id();
-                    let moved = apply(conn, outcome, now).await?;
-                    if let Some(seq) = announce(conn, id, moved, outcome, now).await? {
-                        seqs.push(seq);
-                    }
+        .run_direct(move |db| {
+            let mut seqs = Vec::new();
+            for outcome in batch.iter() {
+                let id = outcome.message_id();
+                let moved = apply(db, outcome, now)?;
+                if let Some(seq) = announce(db, id, moved, outcome, now)? {
+                    seqs.push(seq);
                 }
-                Ok(seqs)
-            })
+            }
+            Ok(seqs)
         })
         .await
         .map_err(commit_failed)
@@ -164,13 +163,13 @@ const RETURNING: &str =
 /// Records a `message.status` event if the outcome moved the message to a
 /// status the tenant sees (`sent` onwards, or `failed`). `moved` is what
 /// the outcome's update read back, `None` if it matched no row.
-async fn announce(
-    conn: &mut SqliteConnection,
+fn announce(
+    db: &Connection,
     id: &str,
     moved: Option<Moved>,
     outcome: &Outcome,
     now: i64,
-) -> Result<Option<i64>, sqlx::Error> {
+) -> rusqlite::Result<Option<i64>> {
     let Some((tenant, session, to, Some(old), new, kind, body)) = moved else {
         return Ok(None);
     };
@@ -198,7 +197,7 @@ async fn announce(
             kind: &kind,
             body: &body,
         };
-        history::record_outbound_in(conn, &key, &message, at_ms, now, new != "failed").await?;
+        history::record_outbound_in(db, &key, &message, at_ms, now, new != "failed")?;
     }
     let mut data =
         serde_json::json!({ "id": id, "to": to, "status": new, "timestamp": at_ms / 1000 });
@@ -212,7 +211,7 @@ async fn announce(
         data,
         held_for: None,
     };
-    append_in(conn, &event, now).await.map(Some)
+    append_in(db, &event, now).map(Some)
 }
 
 /// The statuses a receipt of `status` may raise.
@@ -227,65 +226,45 @@ fn lower_than(status: OutboundStatus) -> &'static str {
 
 /// Applies one outcome; returns the message as it moved, or `None` when
 /// the outcome did not apply (read back by `RETURNING`, not by other
-/// queries: every statement is a round trip).
-async fn apply(
-    tx: &mut SqliteConnection,
-    outcome: &Outcome,
-    now: i64,
-) -> Result<Option<Moved>, sqlx::Error> {
-    let moved = match outcome {
+/// queries).
+fn apply(db: &Connection, outcome: &Outcome, now: i64) -> rusqlite::Result<Option<Moved>> {
+    match outcome {
         Outcome::Sent { id, at_ms } => {
             // A receipt can beat the ack; then only the time is filled in.
-            let moved: Option<Moved> = sqlx::query_as(&format!(
-                "UPDATE outbound_messages SET sent_at = COALESCE(sent_at, $2), status_before = status, \
-                 status = CASE WHEN status IN ('queued', 'sending', 'failed') THEN 'sent' ELSE status END, \
-                 claimed_by = NULL, claimed_until = NULL, held = 0, wait_reason = NULL, \
-                 last_error = NULL, failed_at = NULL, updated_at = $3 WHERE id = $1 {RETURNING}"
-            ))
-            .bind(id.as_str())
-            .bind(at_ms)
-            .bind(now)
-            .fetch_optional(&mut *tx)
-            .await?;
             // The first send also makes the recipient a contact of the
             // session: trigger `outbound_first_contact`.
-            moved
+            update(
+                db,
+                "UPDATE outbound_messages SET sent_at = COALESCE(sent_at, ?2), status_before = status, \
+                 status = CASE WHEN status IN ('queued', 'sending', 'failed') THEN 'sent' ELSE status END, \
+                 claimed_by = NULL, claimed_until = NULL, held = 0, wait_reason = NULL, \
+                 last_error = NULL, failed_at = NULL, updated_at = ?3 WHERE id = ?1",
+                params![id.as_str(), at_ms, now],
+            )
         }
         Outcome::Retry {
             id,
             not_before_ms,
             reason,
             counts,
-        } => {
-            sqlx::query_as(&format!(
-                "UPDATE outbound_messages SET status_before = status, status = 'queued', held = 1, \
-                 not_before = $2, wait_reason = $3, \
-                 last_error = CASE WHEN $4 THEN $3 ELSE last_error END, \
-                 attempts = CASE WHEN $4 THEN attempts ELSE MAX(attempts - 1, 0) END, \
-                 claimed_by = NULL, claimed_until = NULL, updated_at = $5 \
-                 WHERE id = $1 AND status = 'sending' {RETURNING}"
-            ))
-            .bind(id.as_str())
-            .bind(not_before_ms)
-            .bind(reason)
-            .bind(*counts)
-            .bind(now)
-            .fetch_optional(&mut *tx)
-            .await?
-        }
-        Outcome::Failed { id, reason } => {
-            sqlx::query_as(&format!(
-                "UPDATE outbound_messages SET status_before = status, status = 'failed', held = 0, \
-                 last_error = $2, wait_reason = NULL, failed_at = $3, claimed_by = NULL, \
-                 claimed_until = NULL, updated_at = $3 \
-                 WHERE id = $1 AND status IN ('queued', 'sending') {RETURNING}"
-            ))
-            .bind(id.as_str())
-            .bind(reason)
-            .bind(now)
-            .fetch_optional(&mut *tx)
-            .await?
-        }
+        } => update(
+            db,
+            "UPDATE outbound_messages SET status_before = status, status = 'queued', held = 1, \
+             not_before = ?2, wait_reason = ?3, \
+             last_error = CASE WHEN ?4 THEN ?3 ELSE last_error END, \
+             attempts = CASE WHEN ?4 THEN attempts ELSE MAX(attempts - 1, 0) END, \
+             claimed_by = NULL, claimed_until = NULL, updated_at = ?5 \
+             WHERE id = ?1 AND status = 'sending'",
+            params![id.as_str(), not_before_ms, reason, counts, now],
+        ),
+        Outcome::Failed { id, reason } => update(
+            db,
+            "UPDATE outbound_messages SET status_before = status, status = 'failed', held = 0, \
+             last_error = ?2, wait_reason = NULL, failed_at = ?3, claimed_by = NULL, \
+             claimed_until = NULL, updated_at = ?3 \
+             WHERE id = ?1 AND status IN ('queued', 'sending')",
+            params![id.as_str(), reason, now],
+        ),
         Outcome::Receipt {
             key,
             id,
@@ -299,24 +278,44 @@ async fn apply(
                 _ => return Ok(None),
             };
             let sql = format!(
-                "UPDATE outbound_messages SET {column} = COALESCE({column}, $4), \
-                 sent_at = COALESCE(sent_at, $4), status_before = status, \
-                 status = CASE WHEN status IN {lower} THEN $5 ELSE status END, \
+                "UPDATE outbound_messages SET {column} = COALESCE({column}, ?4), \
+                 sent_at = COALESCE(sent_at, ?4), status_before = status, \
+                 status = CASE WHEN status IN {lower} THEN ?5 ELSE status END, \
                  held = 0, wait_reason = NULL, claimed_by = NULL, claimed_until = NULL, \
-                 updated_at = $6 \
-                 WHERE id = $1 AND tenant_id = $2 AND session_id = $3 {RETURNING}",
+                 updated_at = ?6 \
+                 WHERE id = ?1 AND tenant_id = ?2 AND session_id = ?3",
                 lower = lower_than(*status)
             );
-            sqlx::query_as(&sql)
-                .bind(id)
-                .bind(key.tenant.0)
-                .bind(key.session.as_str())
-                .bind(at_ms)
-                .bind(status.as_str())
-                .bind(now)
-                .fetch_optional(&mut *tx)
-                .await?
+            update(
+                db,
+                &sql,
+                params![
+                    id,
+                    key.tenant.0,
+                    key.session.as_str(),
+                    at_ms,
+                    status.as_str(),
+                    now
+                ],
+            )
         }
-    };
-    Ok(moved)
+    }
+}
+
+/// Runs one outcome's UPDATE (`sql`, without its [`RETURNING`] clause) and
+/// reads back the row it moved, if any.
+fn update(db: &Connection, sql: &str, args: &[&dyn ToSql]) -> rusqlite::Result<Option<Moved>> {
+    db.prepare_cached(&format!("{sql} {RETURNING}"))?
+        .query_row(args, |row| {
+            Ok((
+                row.get(0)?,
+                row.get(1)?,
+                row.get(2)?,
+                row.get(3)?,
+                row.get(4)?,
+                row.get(5)?,
+                row.get(6)?,
+            ))
+        })
+        .optional()
 }
