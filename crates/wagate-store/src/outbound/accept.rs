@@ -6,8 +6,8 @@
 
 use super::{Outbound, commit_failed, internal, now_ms};
 use chrono::{DateTime, Utc};
+use rusqlite::{Connection, params};
 use serde_json::Value;
-use sqlx::SqliteConnection;
 use std::sync::{Arc, OnceLock};
 use tokio::sync::{mpsc, oneshot};
 use wagate_core::outbound::{MessageId, OutboundBody};
@@ -141,8 +141,9 @@ async fn write_loop(
     }
 }
 
-/// Writes the requests after `seq` in one job of the group commit;
-/// returns each one's outcome and the last `seq` used.
+/// Writes the requests after `seq` in one direct job of the group commit
+/// (run by the writer itself, see `crate::commit`); returns each one's
+/// outcome and the last `seq` used.
 async fn write_batch(
     queue: &Outbound,
     accepts: Arc<Vec<Accept>>,
@@ -151,60 +152,58 @@ async fn write_batch(
     let now = now_ms();
     queue
         .committer()
-        .run(move |tx| {
-            Box::pin(async move {
-                let mut outcomes = Vec::with_capacity(accepts.len());
-                for accept in accepts.iter() {
-                    if let Some(idem) = &accept.idempotency
-                        && let Some(earlier) = claim_key(tx, accept, idem, now).await?
-                    {
-                        outcomes.push(earlier);
-                        continue;
-                    }
-                    for m in &accept.messages {
-                        seq += 1;
-                        insert_message(tx, &accept.key, m, seq, now).await?;
-                    }
-                    outcomes.push(AcceptOutcome::Accepted);
+        .run_direct(move |db| {
+            let mut outcomes = Vec::with_capacity(accepts.len());
+            for accept in accepts.iter() {
+                if let Some(idem) = &accept.idempotency
+                    && let Some(earlier) = claim_key(db, accept, idem, now)?
+                {
+                    outcomes.push(earlier);
+                    continue;
                 }
-                Ok((outcomes, seq))
-            })
+                for m in &accept.messages {
+                    seq += 1;
+                    insert_message(db, &accept.key, m, seq, now)?;
+                }
+                outcomes.push(AcceptOutcome::Accepted);
+            }
+            Ok((outcomes, seq))
         })
         .await
         .map_err(commit_failed)
 }
 
 /// Records the key, or returns what an earlier request with it got.
-async fn claim_key(
-    tx: &mut SqliteConnection,
+fn claim_key(
+    db: &Connection,
     accept: &Accept,
     idem: &IdempotencyKey,
     now: i64,
-) -> Result<Option<AcceptOutcome>, sqlx::Error> {
-    let inserted = sqlx::query(
-        "INSERT INTO idempotency_keys (tenant_id, idem_key, request_hash, status_code, response, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
-    )
-    .bind(accept.key.tenant.0)
-    .bind(&idem.key)
-    .bind(&idem.request_hash)
-    .bind(i64::from(accept.response_status))
-    .bind(accept.response.to_string())
-    .bind(now)
-    .execute(&mut *tx)
-    .await
-    ?;
-    if inserted.rows_affected() == 1 {
+) -> rusqlite::Result<Option<AcceptOutcome>> {
+    let inserted = db
+        .prepare_cached(
+            "INSERT INTO idempotency_keys (tenant_id, idem_key, request_hash, status_code, response, created_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
+        )?
+        .execute(params![
+            accept.key.tenant.0,
+            idem.key,
+            idem.request_hash,
+            i64::from(accept.response_status),
+            accept.response.to_string(),
+            now,
+        ])?;
+    if inserted == 1 {
         return Ok(None);
     }
-    let (hash, status, body): (String, i64, String) = sqlx::query_as(
-        "SELECT request_hash, status_code, response FROM idempotency_keys \
-         WHERE tenant_id = $1 AND idem_key = $2",
-    )
-    .bind(accept.key.tenant.0)
-    .bind(&idem.key)
-    .fetch_one(&mut *tx)
-    .await?;
+    let (hash, status, body): (String, i64, String) = db
+        .prepare_cached(
+            "SELECT request_hash, status_code, response FROM idempotency_keys \
+             WHERE tenant_id = ?1 AND idem_key = ?2",
+        )?
+        .query_row(params![accept.key.tenant.0, idem.key], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+        })?;
     if hash != idem.request_hash {
         return Ok(Some(AcceptOutcome::KeyReused));
     }
@@ -214,32 +213,33 @@ async fn claim_key(
     }))
 }
 
-async fn insert_message(
-    tx: &mut SqliteConnection,
+fn insert_message(
+    db: &Connection,
     key: &SessionKey,
     m: &NewOutbound,
     seq: i64,
     now: i64,
-) -> Result<(), sqlx::Error> {
+) -> rusqlite::Result<()> {
     let send_at = m.send_at.map(|t| t.timestamp_millis());
-    let body = serde_json::to_string(&m.body).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-    sqlx::query(
+    let body = serde_json::to_string(&m.body)
+        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+    db.prepare_cached(
         "INSERT INTO outbound_messages (id, seq, tenant_id, session_id, recipient, kind, body, \
          send_at, not_before, batch_id, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
-    )
-    .bind(m.id.as_str())
-    .bind(seq)
-    .bind(key.tenant.0)
-    .bind(key.session.as_str())
-    .bind(&m.recipient)
-    .bind(m.body.content.kind_name())
-    .bind(body)
-    .bind(send_at)
-    .bind(send_at.unwrap_or(now).max(now))
-    .bind(&m.batch_id)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
+    )?
+    .execute(params![
+        m.id.as_str(),
+        seq,
+        key.tenant.0,
+        key.session.as_str(),
+        m.recipient,
+        m.body.content.kind_name(),
+        body,
+        send_at,
+        send_at.unwrap_or(now).max(now),
+        m.batch_id,
+        now,
+    ])?;
     Ok(())
 }

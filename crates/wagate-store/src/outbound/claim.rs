@@ -7,7 +7,7 @@
 //! form adds `FOR UPDATE SKIP LOCKED` to the inner select.
 
 use super::{Outbound, commit_failed, internal, now_ms};
-use sqlx::Row;
+use rusqlite::params;
 use std::time::Duration;
 use wagate_core::outbound::{MessageId, OutboundBody};
 use wagate_core::{CoreError, SessionKey};
@@ -23,24 +23,33 @@ pub struct Claimed {
     pub attempts: u32,
 }
 
+/// A row as [`CLAIM`] reads it back.
+struct ClaimedRow {
+    id: String,
+    seq: i64,
+    recipient: String,
+    body: String,
+    attempts: i64,
+}
+
 /// Due rows of one session in acceptance order, skipping recipients with
 /// an earlier message held back (after a failed try or a cap), so one
 /// recipient's messages never overtake each other.
 const CLAIM: &str = "\
 UPDATE outbound_messages \
-SET status = 'sending', claimed_by = $3, claimed_until = $4, attempts = attempts + 1, \
-    held = 0, wait_reason = NULL, updated_at = $5 \
+SET status = 'sending', claimed_by = ?3, claimed_until = ?4, attempts = attempts + 1, \
+    held = 0, wait_reason = NULL, updated_at = ?5 \
 WHERE id IN ( \
     SELECT m.id FROM outbound_messages m \
-    WHERE m.tenant_id = $1 AND m.session_id = $2 \
-      AND (m.status = 'queued' OR (m.status = 'sending' AND m.claimed_until < $5)) \
-      AND m.not_before <= $5 \
+    WHERE m.tenant_id = ?1 AND m.session_id = ?2 \
+      AND (m.status = 'queued' OR (m.status = 'sending' AND m.claimed_until < ?5)) \
+      AND m.not_before <= ?5 \
       AND NOT EXISTS ( \
           SELECT 1 FROM outbound_messages p \
           WHERE p.tenant_id = m.tenant_id AND p.session_id = m.session_id \
             AND p.recipient = m.recipient AND p.held = 1 AND p.status = 'queued' \
             AND p.seq < m.seq) \
-    ORDER BY m.seq LIMIT $6) \
+    ORDER BY m.seq LIMIT ?6) \
 RETURNING id, seq, recipient, body, attempts";
 
 impl Outbound {
@@ -56,42 +65,44 @@ impl Outbound {
         let (tenant, session, claimer) =
             (key.tenant.0, key.session.to_string(), claimer.to_string());
         let until = now + visibility.as_millis() as i64;
+        // Run by the writer itself: a sender claims for every few messages.
         let rows = self
             .committer()
-            .run(move |conn| {
-                Box::pin(async move {
-                    sqlx::query(CLAIM)
-                        .bind(tenant)
-                        .bind(session)
-                        .bind(claimer)
-                        .bind(until)
-                        .bind(now)
-                        .bind(i64::from(limit))
-                        .fetch_all(conn)
-                        .await
-                })
+            .run_direct(move |db| {
+                let mut claim = db.prepare_cached(CLAIM)?;
+                let rows = claim.query_map(
+                    params![tenant, session, claimer, until, now, i64::from(limit)],
+                    |row| {
+                        Ok(ClaimedRow {
+                            id: row.get(0)?,
+                            seq: row.get(1)?,
+                            recipient: row.get(2)?,
+                            body: row.get(3)?,
+                            attempts: row.get(4)?,
+                        })
+                    },
+                )?;
+                rows.collect::<rusqlite::Result<Vec<_>>>()
             })
             .await
             .map_err(commit_failed)?;
         let mut claimed = Vec::with_capacity(rows.len());
         for row in rows {
-            let id: String = row.try_get("id").map_err(internal)?;
-            let body: String = row.try_get("body").map_err(internal)?;
-            let body: OutboundBody = match serde_json::from_str(&body) {
+            let body: OutboundBody = match serde_json::from_str(&row.body) {
                 Ok(b) => b,
                 Err(e) => {
                     // Only a bug can store an unreadable body; keep it out
                     // of the sender's way and say why.
-                    self.fail_unreadable(&id, &e.to_string()).await?;
+                    self.fail_unreadable(&row.id, &e.to_string()).await?;
                     continue;
                 }
             };
             claimed.push(Claimed {
-                id: MessageId::parse(&id).map_err(|e| CoreError::Internal(e.to_string()))?,
-                seq: row.try_get("seq").map_err(internal)?,
-                recipient: row.try_get("recipient").map_err(internal)?,
+                id: MessageId::parse(&row.id).map_err(|e| CoreError::Internal(e.to_string()))?,
+                seq: row.seq,
+                recipient: row.recipient,
                 body,
-                attempts: row.try_get::<i64, _>("attempts").map_err(internal)? as u32,
+                attempts: row.attempts as u32,
             });
         }
         // RETURNING does not promise an order.
