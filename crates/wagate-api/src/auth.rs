@@ -1,5 +1,7 @@
 //! Who is calling: the API key from `Authorization: Bearer <key>` or
-//! `X-Api-Key: <key>`, resolved to its scope, tenant and session.
+//! `X-Api-Key: <key>`, resolved to its scope, tenant and session; or a
+//! user's access token in `Authorization: Bearer <jwt>`, which acts as the
+//! key its role stands for (see `crate::accounts`).
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -9,10 +11,20 @@ use axum::http::request::Parts;
 use wagate_core::{ApiKeyScope, KeyDigest, SessionId, SessionKey, TenantId};
 use wagate_store::domain::SessionRecord;
 
+/// What a request was authenticated with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credential {
+    /// An API key, by id.
+    ApiKey(i64),
+    /// A user's access token, by user id.
+    User(i64),
+}
+
 /// The authenticated caller of a request.
 #[derive(Debug, Clone)]
 pub struct Caller {
-    pub key_id: i64,
+    /// The key or the user behind the request, for logs and audits.
+    pub credential: Credential,
     pub scope: ApiKeyScope,
     pub tenant: TenantId,
     /// The one session a session-scoped key may touch.
@@ -26,23 +38,38 @@ impl FromRequestParts<AppState> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let secret = presented_key(parts)?;
-        let key = state
-            .store
-            .find_api_key(&KeyDigest::of(secret))
-            .await?
-            .filter(|key| !key.is_revoked())
-            .ok_or_else(|| ApiError::Forbidden("Invalid API key".to_string()))?;
-        let caller = Caller {
-            key_id: key.id,
-            scope: key.scope,
-            tenant: key.tenant,
-            session: key.session,
+        // Tokens come as `Authorization: Bearer` only; `X-Api-Key` is for keys.
+        let user = if parts.headers.contains_key(AUTHORIZATION) {
+            crate::accounts::bearer_caller(state, secret).await?
+        } else {
+            None
         };
+        let caller = match user {
+            Some(caller) => caller,
+            None => key_caller(state, secret).await?,
+        };
+        crate::limits::count_call(state, &caller).await?;
         Ok(caller)
     }
 }
 
-/// The key as sent, before any lookup.
+/// The caller an API key's secret stands for.
+async fn key_caller(state: &AppState, secret: &str) -> Result<Caller, ApiError> {
+    let key = state
+        .store
+        .find_api_key(&KeyDigest::of(secret))
+        .await?
+        .filter(|key| !key.is_revoked())
+        .ok_or_else(|| ApiError::Forbidden("Invalid API key".to_string()))?;
+    Ok(Caller {
+        credential: Credential::ApiKey(key.id),
+        scope: key.scope,
+        tenant: key.tenant,
+        session: key.session,
+    })
+}
+
+/// The key (or token) as sent, before any lookup.
 fn presented_key(parts: &Parts) -> Result<&str, ApiError> {
     if let Some(value) = parts.headers.get(AUTHORIZATION) {
         let value = value
@@ -63,6 +90,22 @@ fn presented_key(parts: &Parts) -> Result<&str, ApiError> {
 }
 
 impl Caller {
+    /// The API key used, when the caller sent one.
+    pub fn key_id(&self) -> Option<i64> {
+        match self.credential {
+            Credential::ApiKey(id) => Some(id),
+            Credential::User(_) => None,
+        }
+    }
+
+    /// The logged-in user, when the caller sent an access token.
+    pub fn user_id(&self) -> Option<i64> {
+        match self.credential {
+            Credential::User(id) => Some(id),
+            Credential::ApiKey(_) => None,
+        }
+    }
+
     pub fn is_admin(&self) -> bool {
         self.scope == ApiKeyScope::Admin
     }
@@ -72,7 +115,7 @@ impl Caller {
             Ok(())
         } else {
             Err(ApiError::Forbidden(
-                "This action needs an admin key".to_string(),
+                "This action needs an admin key or an admin user".to_string(),
             ))
         }
     }

@@ -2,11 +2,11 @@
 //! `{"error": "<Kind>", "message": "<text>"}` with the matching status.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
-use wagate_core::CoreError;
+use wagate_core::{CoreError, LimitExceeded};
 
 /// Body of every error response.
 #[derive(Debug, Serialize, ToSchema)]
@@ -21,6 +21,19 @@ pub struct ErrorBody {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(example = "sessionId")]
     pub field: Option<String>,
+    /// For 429: the limit reached — `sessions`, `messagesPerHour` or
+    /// `apiCallsPerHour`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "messagesPerHour")]
+    pub limit: Option<&'static str>,
+    /// For 429: how many the tenant's tier allows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = 100)]
+    pub max: Option<u32>,
+    /// For 429: seconds to wait, as in the `Retry-After` header.
+    #[serde(rename = "retryAfter", skip_serializing_if = "Option::is_none")]
+    #[schema(example = 120)]
+    pub retry_after: Option<u64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -57,6 +70,10 @@ pub enum ApiError {
     /// The session (or the service) cannot do this now.
     #[error("{0}")]
     Unavailable(String),
+    /// A tier limit is reached: 429 with `Retry-After`; the body names
+    /// the limit.
+    #[error("{}", .0.message)]
+    RateLimited(Box<LimitExceeded>),
     /// A failure inside; the text is logged, never sent.
     #[error("internal: {0}")]
     Internal(String),
@@ -111,6 +128,7 @@ impl ApiError {
                 (StatusCode::UNPROCESSABLE_ENTITY, "Unprocessable Entity")
             }
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable"),
+            ApiError::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "Too Many Requests"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error"),
         }
     }
@@ -123,14 +141,19 @@ impl From<CoreError> for ApiError {
             CoreError::NotFound(what) => ApiError::NotFound(format!("{what} not found")),
             CoreError::Conflict(message) => ApiError::Conflict(message),
             CoreError::Unavailable(message) => ApiError::Unavailable(message),
+            CoreError::LimitReached(limit) => ApiError::RateLimited(limit),
             CoreError::Internal(cause) => ApiError::Internal(cause),
         }
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
+impl ApiError {
+    /// The status and body this error answers with. The compatibility
+    /// profiles re-shape the body into their clients' error format, so an
+    /// error reads the same (kind, status, hidden causes) on every API.
+    pub fn into_parts(self) -> (StatusCode, ErrorBody) {
         let (status, kind) = self.status_and_kind();
+        let mut reached = None;
         let (message, field) = match self {
             ApiError::Validation { field, message }
             | ApiError::UnprocessableField { field, message } => {
@@ -142,6 +165,12 @@ impl IntoResponse for ApiError {
                 ("An internal error occurred".to_string(), None)
             }
             ApiError::MethodNotAllowed => ("Method not allowed for this path".to_string(), None),
+            ApiError::RateLimited(limit) => {
+                // Profiles re-shape the body; the header still goes out.
+                crate::limits::retry_after::note(limit.retry_after_s);
+                reached = Some((limit.kind.as_str(), limit.max, limit.retry_after_s));
+                (limit.message, None)
+            }
             ApiError::BadRequest(m)
             | ApiError::Unauthorized(m)
             | ApiError::Forbidden(m)
@@ -156,8 +185,25 @@ impl IntoResponse for ApiError {
             error: kind,
             message,
             field,
+            limit: reached.map(|(limit, _, _)| limit),
+            max: reached.map(|(_, max, _)| max),
+            retry_after: reached.map(|(_, _, seconds)| seconds),
         };
-        (status, Json(body)).into_response()
+        (status, body)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, body) = self.into_parts();
+        let retry_after = body.retry_after;
+        let mut response = (status, Json(body)).into_response();
+        if let Some(seconds) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
     }
 }
 

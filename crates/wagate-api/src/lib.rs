@@ -1,12 +1,14 @@
 //! wagate's HTTP API: the native `/api/v1` routes, health and metrics
 //! endpoints, and the OpenAPI document generated from the handlers.
 
+pub mod accounts;
 pub mod auth;
 pub mod error;
 pub mod health;
 pub mod history;
 pub mod json;
 pub mod keys;
+pub mod limits;
 pub mod linking;
 pub mod media;
 pub mod messages;
@@ -54,6 +56,10 @@ pub struct AppState {
     pub media_links: Option<wagate_store::blobs::MediaLinks>,
     /// Which compatibility profiles are served.
     pub profiles: profiles::Profiles,
+    /// User logins: token keys and password hashing.
+    pub accounts: accounts::Accounts,
+    /// Tier limits: each tenant's tier and its hourly counts.
+    pub limits: Arc<limits::Limits>,
 }
 
 impl AppState {
@@ -66,7 +72,6 @@ impl AppState {
         webhook_policy: AddressPolicy,
     ) -> Self {
         AppState {
-            store,
             control,
             metrics,
             outgoing: Arc::new(outgoing),
@@ -77,12 +82,32 @@ impl AppState {
             started_at: Utc::now(),
             media_links: None,
             profiles: profiles::Profiles::default(),
+            accounts: accounts::Accounts::ephemeral(),
+            limits: Arc::new(limits::Limits::new(
+                store.clone(),
+                wagate_core::TierName::parse("basic").expect("a valid tier name"),
+            )),
+            store,
         }
     }
 
     /// Serves signed public links to received media.
     pub fn with_media_links(mut self, links: Option<wagate_store::blobs::MediaLinks>) -> Self {
         self.media_links = links;
+        self
+    }
+
+    /// Applies tier limits with `limits` (counts rebuilt, the configured
+    /// default tier).
+    pub fn with_limits(mut self, limits: Arc<limits::Limits>) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Signs user tokens with `accounts`' keys (derived from the master
+    /// key, so they outlive a restart).
+    pub fn with_accounts(mut self, accounts: accounts::Accounts) -> Self {
+        self.accounts = accounts;
         self
     }
 
@@ -104,6 +129,8 @@ pub fn router(state: AppState) -> Router {
         .merge(history::router())
         .merge(keys::router())
         .merge(tenants::router())
+        .merge(accounts::router())
+        .merge(limits::routes::router())
         .merge(webhooks::router())
         .merge(media::router())
         .merge(stream::router())
@@ -118,6 +145,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .fallback(error::no_route)
         .layer(DefaultBodyLimit::max(json::JSON_BODY_LIMIT))
+        .layer(axum::middleware::from_fn(limits::retry_after::keep_header))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -47,6 +47,18 @@ pub fn router() -> Router<AppState> {
         crate::tenants::list_tenants,
         crate::tenants::get_tenant,
         crate::tenants::update_tenant,
+        crate::accounts::login::login,
+        crate::accounts::login::refresh,
+        crate::accounts::login::logout,
+        crate::accounts::profile::profile,
+        crate::accounts::users::list_users,
+        crate::accounts::users::create_user,
+        crate::accounts::users::get_user,
+        crate::accounts::users::update_user,
+        crate::accounts::users::delete_user,
+        crate::limits::routes::list_tiers,
+        crate::limits::routes::update_tier,
+        crate::limits::routes::tenant_usage,
         crate::webhooks::endpoints::create_endpoint,
         crate::webhooks::endpoints::create_session_endpoint,
         crate::webhooks::endpoints::list_endpoints,
@@ -61,7 +73,7 @@ pub fn router() -> Router<AppState> {
         crate::stream::sse::tenant_events,
         crate::stream::ws::tenant_socket,
     ),
-    modifiers(&Credentials, &ErrorDescriptions),
+    modifiers(&Credentials, &TierRefusals, &ErrorDescriptions),
     tags(
         (name = "sessions", description = "WhatsApp sessions and linking them to phones"),
         (name = "messages", description = "Sending messages through the durable queue, and their status"),
@@ -70,12 +82,16 @@ pub fn router() -> Router<AppState> {
         (name = "events", description = "The live event stream: Server-Sent Events and WebSocket, resumable by event id"),
         (name = "keys", description = "API keys"),
         (name = "tenants", description = "Tenants and their settings"),
+        (name = "auth", description = "User logins: email and password for a JWT access token and a refresh token"),
+        (name = "users", description = "The logged-in user's profile, and users managed by admins"),
+        (name = "tiers", description = "Service tiers: sessions, messages per hour and API calls per hour a tenant may use, and its usage"),
         (name = "health", description = "Liveness, readiness and metrics"),
     )
 )]
 struct ApiDoc;
 
-/// The two ways to present an API key.
+/// The two ways to present an API key; a user's access token goes in the
+/// bearer one.
 struct Credentials;
 
 impl Modify for Credentials {
@@ -86,7 +102,7 @@ impl Modify for Credentials {
             SecurityScheme::Http(
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("wgk_...")
+                    .bearer_format("wgk_... API key, or a JWT access token")
                     .build(),
             ),
         );
@@ -94,6 +110,50 @@ impl Modify for Credentials {
             "apiKey",
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Api-Key"))),
         );
+    }
+}
+
+/// Every request with a key counts against its tenant's API calls per
+/// hour, so every route that takes a key may answer 429.
+struct TierRefusals;
+
+impl Modify for TierRefusals {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::schema::{Object, Type};
+        use utoipa::openapi::{ContentBuilder, HeaderBuilder, Ref, ResponseBuilder};
+        let refusal = ResponseBuilder::new()
+            .description(status_meaning("429"))
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("ErrorBody")))
+                    .build(),
+            )
+            .header(
+                "Retry-After",
+                HeaderBuilder::new()
+                    .schema(Object::with_type(Type::Integer))
+                    .description(Some("Seconds to wait before trying again"))
+                    .build(),
+            )
+            .build();
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ];
+            for operation in operations.into_iter().flatten() {
+                if operation.security.as_ref().is_some_and(|s| !s.is_empty()) {
+                    let responses = &mut operation.responses.responses;
+                    responses
+                        .entry("429".to_string())
+                        .or_insert_with(|| refusal.clone().into());
+                }
+            }
+        }
     }
 }
 
@@ -128,12 +188,13 @@ fn status_meaning(status: &str) -> &'static str {
     match status {
         "200" => "OK",
         "400" => "Invalid request; `field` names the offending field",
-        "401" => "No API key sent",
+        "401" => "No API key or token sent, or the token is expired or invalid",
         "403" => "API key invalid, revoked, or without the needed scope",
         "404" => "Not found, or not visible to this key",
         "409" => "Conflicts with an existing object",
         "413" => "Request body too large",
         "422" => "Well formed, but refused; `field` names the offending field",
+        "429" => "A tier limit is reached; `limit` names it, `Retry-After` says when to retry",
         "503" => "Not available now (e.g. session not connected)",
         _ => "See the error body",
     }

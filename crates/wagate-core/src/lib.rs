@@ -5,6 +5,7 @@
 //! webhook shapes, and the [`SessionControl`] interface the API uses to
 //! command the session engine.
 
+pub mod accounts;
 pub mod error;
 pub mod events;
 pub mod ids;
@@ -12,10 +13,13 @@ pub mod keys;
 pub mod metrics;
 pub mod outbound;
 pub mod session;
+pub mod tiers;
 
+pub use accounts::{Email, Password, PasswordHash, UserRole};
 pub use error::CoreError;
 pub use events::{Event, EventData, EventFilter, EventId, EventKind, WebhookShape};
 pub use ids::{Recipient, SessionId, TenantId};
 pub use keys::{ApiKeyScope, KeyDigest, NewApiKey};
 pub use metrics::{Metrics, MetricsSnapshot};
 pub use session::{SessionControl, SessionKey, SessionRecords, SessionStatus, SessionUpdate};
+pub use tiers::{LimitExceeded, LimitKind, TierLimits, TierName};

@@ -1,5 +1,5 @@
-//! The command line: `serve`, `migrate`, `openapi`, `keys create`, and in
-//! builds with the `demo` feature, `demo`.
+//! The command line: `serve`, `migrate`, `openapi`, `keys create`,
+//! `users create`, and in builds with the `demo` feature, `demo`.
 
 use crate::config::Config;
 use anyhow::Context;
@@ -35,6 +35,9 @@ pub enum Command {
     /// Manage API keys without going through the API.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Manage users without going through the API (e.g. the first admin).
+    #[command(subcommand)]
+    Users(UsersCommand),
     /// Try wagate against a simulated WhatsApp server: no phone, no
     /// internet, a temporary database. Reads no configuration.
     #[cfg(feature = "demo")]
@@ -56,6 +59,24 @@ pub enum KeysCommand {
         session_id: Option<String>,
         #[arg(long)]
         name: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Create a user who logs in with an email and a password. The password
+    /// is read from WAGATE_USER_PASSWORD, else from the first line of
+    /// standard input (never from the command line, which others can see).
+    Create {
+        #[arg(long)]
+        email: String,
+        /// admin or customer.
+        #[arg(long)]
+        role: String,
+        /// Tenant id: required for customers; admins default to the
+        /// default tenant.
+        #[arg(long)]
+        tenant_id: Option<i64>,
     },
 }
 
@@ -169,6 +190,11 @@ async fn execute(command: Command, config: Config) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Users(UsersCommand::Create {
+            email,
+            role,
+            tenant_id,
+        }) => crate::users::create(&config, &email, &role, tenant_id).await,
         #[cfg(feature = "demo")]
         Command::Demo(_) => unreachable!("the demo starts before the configuration is read"),
     }

@@ -111,6 +111,8 @@ pub async fn run(
         history: crate::config::History::default(),
         media: crate::config::Media::default(),
         profiles: wagate_api::profiles::Profiles::default(),
+        accounts: crate::config::Accounts::default(),
+        tiers: crate::config::Tiers::default(),
     };
     // Media goes over HTTPS to the simulator's media host, whose
     // certificate is its own.

@@ -8,6 +8,7 @@ pub mod config;
 pub mod demo;
 mod dispatch;
 pub mod engine_seam;
+mod users;
 
 pub use config::Config;
 
@@ -101,12 +102,16 @@ where
     F: Future<Output = anyhow::Result<Services>>,
 {
     let store = open_store(&config).await?;
+    let limits = tier_limits(&store, &config.tiers).await?;
     if let Some(secret) = bootstrap::ensure_admin_key(&store, config.admin_key.as_ref()).await? {
         bootstrap::print_admin_key(&secret);
     }
     let master_key = bootstrap::master_key(&config)?;
     let metrics = Arc::new(Metrics::default());
     let cipher = StateCipher::new(master_key.0);
+    let (access_ttl, refresh_ttl) = (config.accounts.access_ttl, config.accounts.refresh_ttl);
+    let tokens = wagate_api::accounts::tokens::TokenKeys::new(&cipher, access_ttl, refresh_ttl);
+    let accounts = wagate_api::accounts::Accounts::new(tokens);
     let media_links = config
         .media
         .public_url_ttl
@@ -170,7 +175,9 @@ where
         config.webhooks.policy(),
     )
     .with_media_links(media_links)
-    .with_profiles(config.profiles);
+    .with_accounts(accounts)
+    .with_profiles(config.profiles)
+    .with_limits(limits);
     let address = listener.local_addr()?;
     tracing::info!(%address, "wagate listening");
     // Graceful shutdown waits for every response to end; the live event
@@ -190,6 +197,31 @@ where
     sweeper.stop().await;
     tracing::info!("wagate stopped");
     Ok(())
+}
+
+/// The tier limits, with the last hour's accepted messages counted again.
+/// The configured default tier must be one of the database's tiers.
+async fn tier_limits(
+    store: &Store,
+    tiers: &config::Tiers,
+) -> anyhow::Result<Arc<wagate_api::limits::Limits>> {
+    if store.tier(&tiers.default_tier).await?.is_none() {
+        let known: Vec<String> = store
+            .tiers()
+            .await?
+            .into_iter()
+            .map(|t| t.name.to_string())
+            .collect();
+        anyhow::bail!(
+            "{}: unknown tier '{}' (the tiers are {})",
+            tiers.origin,
+            tiers.default_tier,
+            known.join(", ")
+        );
+    }
+    let limits =
+        wagate_api::limits::Limits::start(store.clone(), tiers.default_tier.clone()).await?;
+    Ok(Arc::new(limits))
 }
 
 /// Opens the database, creating its directory and file on first use, and

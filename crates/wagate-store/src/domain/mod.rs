@@ -5,12 +5,18 @@
 //! them where the SQL is the same.
 
 mod api_keys;
+mod refresh_tokens;
 mod sessions;
 mod tenants;
+mod tiers;
+mod users;
 
 pub use api_keys::{ApiKeyRecord, NewApiKeyRecord};
+pub use refresh_tokens::{NewRefreshToken, NextRefreshToken, Rotation};
 pub use sessions::{NewSession, SessionRecord};
 pub use tenants::{DEFAULT_TENANT, MAX_RETENTION_DAYS, Tenant};
+pub use tiers::{MinuteCount, TenantTier, Tier, TierChange};
+pub use users::{NewUser, User, UserChanges};
 
 use sqlx::SqlitePool;
 use wagate_core::CoreError;
@@ -50,6 +56,8 @@ const UNIQUE_CONSTRAINTS: &[(&str, &str)] = &[
         "sessions.tenant_id, sessions.session_id",
     ),
     ("api_keys_digest_key", "api_keys.digest"),
+    ("users_email_key", "users.email"),
+    ("refresh_tokens_digest_key", "refresh_tokens.digest"),
 ];
 
 /// The name of the unique constraint `err` violated, if it is one of ours.

@@ -71,16 +71,23 @@ const SETTINGS: &[(&str, &str)] = &[
     ("profile_seed000", "WAGATE_PROFILE_SEED000"),
     ("profile_seed003", "WAGATE_PROFILE_SEED003"),
     ("profile_external", "WAGATE_PROFILE_EXTERNAL"),
+    ("jwt_access_ttl_s", "WAGATE_JWT_ACCESS_TTL_S"),
+    ("jwt_refresh_ttl_s", "WAGATE_JWT_REFRESH_TTL_S"),
+    ("default_tier", "WAGATE_DEFAULT_TIER"),
 ];
 
+mod accounts;
 mod history;
 mod media;
 mod profiles;
 mod sending;
+mod tiers;
 mod webhooks;
+pub use accounts::Accounts;
 pub use history::History;
 pub use media::{Media, MediaStore};
 pub use sending::Sending;
+pub use tiers::Tiers;
 pub use webhooks::Webhooks;
 
 /// A secret string; `Debug` never shows it.
@@ -153,6 +160,10 @@ pub struct Config {
     pub media: Media,
     /// Which compatibility profiles are served.
     pub profiles: wagate_api::profiles::Profiles,
+    /// How long user login tokens live.
+    pub accounts: Accounts,
+    /// The tier of tenants created without one.
+    pub tiers: Tiers,
 }
 
 /// A raw setting and where it came from, for error messages.
@@ -286,8 +297,12 @@ impl Config {
         let history = History::from_raw(&raw)?;
         let media = Media::from_raw(&raw)?;
         let profiles = profiles::from_raw(&raw)?;
+        let accounts = Accounts::from_raw(&raw)?;
+        let tiers = Tiers::from_raw(&raw)?;
         Ok(Config {
             profiles,
+            accounts,
+            tiers,
             history,
             media,
             sending,

@@ -3,9 +3,11 @@ mod live;
 mod media_retries;
 mod session_lifecycle;
 
+mod accounts;
 mod bootstrap;
 mod config;
 mod errors;
+mod external;
 mod health;
 mod history;
 mod inbound;
@@ -20,6 +22,8 @@ mod queue;
 mod queue_pacing;
 mod receiver;
 mod restarts;
+mod seed000;
+mod seed003;
 mod send_batches;
 mod send_changes;
 mod send_errors;
@@ -29,6 +33,7 @@ mod sending;
 mod sessions;
 mod stream;
 mod tenancy;
+mod tiers;
 mod webhooks;
 
 pub use app::{TestApp, assert_error, eventually};

@@ -68,25 +68,28 @@ async fn the_gap_holds_after_the_queue_ran_dry() {
     set_policy(
         &app,
         "s",
-        json!({"minIntervalMs": 1500, "jitterPercent": 0}),
+        json!({"minIntervalMs": 3000, "jitterPercent": 0}),
     )
     .await;
+    let sent_at =
+        |m: &Value| chrono::DateTime::parse_from_rfc3339(m["sentAt"].as_str().unwrap()).unwrap();
     let first = app
         .queue_message("s", json!({"to": "15550600012", "text": "one"}))
         .await;
-    app.received("15550600012", &first).await;
+    let first = app
+        .message_until("s", &first, "sent", |m| m["sentAt"].is_string())
+        .await;
     // The queue is empty now and its sender stops; the next message, to
-    // another recipient, still waits out the gap after the first.
-    let sent_first = Instant::now();
+    // another recipient, still waits out the gap after the first. (Sent
+    // times are the server's acks, a few ms after each send.)
     let second = app
         .queue_message("s", json!({"to": "15550600013", "text": "two"}))
         .await;
-    app.received("15550600013", &second).await;
-    assert!(
-        sent_first.elapsed() >= Duration::from_millis(1000),
-        "{:?}",
-        sent_first.elapsed()
-    );
+    let second = app
+        .message_until("s", &second, "sent", |m| m["sentAt"].is_string())
+        .await;
+    let gap = sent_at(&second) - sent_at(&first);
+    assert!(gap >= chrono::Duration::milliseconds(2500), "{gap:?}");
     app.stop().await;
 }
 
