@@ -99,6 +99,25 @@ async fn a_job_returns_what_it_read_inside_the_transaction() {
     assert_eq!(v, 42);
 }
 
+/// A job of two statements: `half{i}`, then `key` (which fails when it
+/// is taken, after the first write was made).
+async fn two_inserts(c: &Committer, i: usize, key: String) -> Result<(), CommitError> {
+    c.run(move |conn| {
+        Box::pin(async move {
+            sqlx::query("INSERT INTO t (k, v) VALUES ($1, 1)")
+                .bind(format!("half{i}"))
+                .execute(&mut *conn)
+                .await?;
+            sqlx::query("INSERT INTO t (k, v) VALUES ($1, 1)")
+                .bind(key)
+                .execute(&mut *conn)
+                .await?;
+            Ok(())
+        })
+    })
+    .await
+}
+
 #[tokio::test]
 async fn failing_and_succeeding_jobs_interleaved_keep_exactly_the_good_writes() {
     let (c, _dir) = committer().await;
@@ -113,22 +132,7 @@ async fn failing_and_succeeding_jobs_interleaved_keep_exactly_the_good_writes() 
         } else {
             "taken".into()
         };
-        async move {
-            c.run(move |conn| {
-                Box::pin(async move {
-                    sqlx::query("INSERT INTO t (k, v) VALUES ($1, 1)")
-                        .bind(format!("half{i}"))
-                        .execute(&mut *conn)
-                        .await?;
-                    sqlx::query("INSERT INTO t (k, v) VALUES ($1, 1)")
-                        .bind(key)
-                        .execute(&mut *conn)
-                        .await?;
-                    Ok(())
-                })
-            })
-            .await
-        }
+        async move { two_inserts(&c, i, key).await }
     });
     let results = futures::future::join_all(jobs).await;
     for (ok, result) in plan.iter().zip(&results) {
@@ -216,22 +220,7 @@ async fn jobs_of_every_kind_interleaved_keep_exactly_the_good_writes() {
             match way {
                 Single => insert_single(&c, key).await,
                 Direct => two_inserts_direct(&c, i, key).await,
-                Savepoint => {
-                    c.run(move |conn| {
-                        Box::pin(async move {
-                            sqlx::query("INSERT INTO t (k, v) VALUES ($1, 1)")
-                                .bind(format!("half{i}"))
-                                .execute(&mut *conn)
-                                .await?;
-                            sqlx::query("INSERT INTO t (k, v) VALUES ($1, 1)")
-                                .bind(key)
-                                .execute(&mut *conn)
-                                .await?;
-                            Ok(())
-                        })
-                    })
-                    .await
-                }
+                Savepoint => two_inserts(&c, i, key).await,
             }
         }
     });

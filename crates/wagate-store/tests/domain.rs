@@ -6,23 +6,11 @@ use wagate_core::{
     ApiKeyScope, CoreError, NewApiKey, SessionId, SessionKey, SessionRecords, SessionStatus,
     SessionUpdate, TenantId,
 };
-use wagate_store::Store;
 use wagate_store::domain::{DEFAULT_TENANT, NewApiKeyRecord, NewSession};
 
-struct TestDb {
-    store: Store,
-    _dir: tempfile::TempDir,
-}
-
-async fn test_db() -> TestDb {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("wagate.db").display());
-    let pool = wagate_store::sqlite::open_sqlite(&url).await.unwrap();
-    TestDb {
-        store: Store::new(pool),
-        _dir: dir,
-    }
-}
+#[path = "support/test_db.rs"]
+mod test_db;
+use test_db::test_db;
 
 fn key(tenant: TenantId, id: &str) -> SessionKey {
     SessionKey {

@@ -11,20 +11,9 @@ use wagate_core::{
 use wagate_store::Store;
 use wagate_store::domain::{NewApiKeyRecord, NewSession, TierChange};
 
-struct TestDb {
-    store: Store,
-    _dir: tempfile::TempDir,
-}
-
-async fn test_db() -> TestDb {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("wagate.db").display());
-    let pool = wagate_store::sqlite::open_sqlite(&url).await.unwrap();
-    TestDb {
-        store: Store::new(pool),
-        _dir: dir,
-    }
-}
+#[path = "support/test_db.rs"]
+mod test_db;
+use test_db::test_db;
 
 fn tier(name: &str) -> TierName {
     TierName::parse(name).unwrap()

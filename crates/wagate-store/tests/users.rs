@@ -2,23 +2,11 @@
 
 use chrono::Utc;
 use wagate_core::{CoreError, Email, KeyDigest, Password, PasswordHash, TenantId, UserRole};
-use wagate_store::Store;
 use wagate_store::domain::{NewRefreshToken, NewUser, NextRefreshToken, Rotation, UserChanges};
 
-struct TestDb {
-    store: Store,
-    _dir: tempfile::TempDir,
-}
-
-async fn test_db() -> TestDb {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("wagate.db").display());
-    let pool = wagate_store::sqlite::open_sqlite(&url).await.unwrap();
-    TestDb {
-        store: Store::new(pool),
-        _dir: dir,
-    }
-}
+#[path = "support/test_db.rs"]
+mod test_db;
+use test_db::test_db;
 
 fn new_user(tenant: TenantId, email: &str, role: UserRole) -> NewUser {
     NewUser {
