@@ -3,56 +3,18 @@
 //! history but never what is still owed to someone.
 
 use serde_json::json;
-use std::sync::Arc;
 use std::time::Duration;
 use wagate_core::outbound::{Content, MessageId, MessageRef, OutboundBody};
-use wagate_core::{CoreError, SessionId, SessionKey, TenantId};
+use wagate_core::{CoreError, TenantId};
 use wagate_store::events::{Attempt, DeliveryState, InboundKey, NewEndpoint, NewEvent};
 use wagate_store::history::{ChatQuery, sweep_once};
-use wagate_store::outbound::{Accept, Enqueuer, Outcome, OutcomeWriter};
-use wagate_store::{Committer, Events, Outbound, StateCipher, Store};
+use wagate_store::outbound::{Accept, Outcome};
 
 const DAY_MS: i64 = 86_400_000;
 
-struct Fixture {
-    store: Store,
-    committer: Committer,
-    events: Events,
-    queue: Outbound,
-    enqueuer: Enqueuer,
-    outcomes: OutcomeWriter,
-    key: SessionKey,
-    _dir: tempfile::TempDir,
-}
-
-async fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("wagate.db").display());
-    let pool = wagate_store::sqlite::open_sqlite(&url).await.unwrap();
-    let store = Store::new(pool.clone());
-    let tenant = store.default_tenant().await.unwrap();
-    let committer = Committer::start(pool);
-    let (cipher, _) = StateCipher::generate();
-    let events = Events::new(committer.clone(), Arc::new(cipher))
-        .await
-        .unwrap();
-    let queue = Outbound::new(committer.clone());
-    let enqueuer = Enqueuer::start(queue.clone()).await.unwrap();
-    let outcomes = OutcomeWriter::start(queue.clone(), events.clone());
-    Fixture {
-        store,
-        committer,
-        events,
-        queue,
-        enqueuer,
-        outcomes,
-        key: SessionKey {
-            tenant: tenant.id,
-            session: SessionId::parse("shop").unwrap(),
-        },
-        _dir: dir,
-    }
-}
+#[path = "support/outbox.rs"]
+mod outbox;
+use outbox::{Fixture, fixture};
 
 fn jid(phone: &str) -> String {
     format!("{phone}@s.whatsapp.net")

@@ -3,51 +3,14 @@
 //! all in one commit; values are stored as the readers expect them.
 
 use serde_json::json;
-use std::sync::Arc;
 use std::time::Duration;
 use wagate_core::outbound::{Content, MessageId, OutboundBody, OutboundStatus};
-use wagate_core::{SessionId, SessionKey};
 use wagate_store::events::NewEndpoint;
-use wagate_store::outbound::{Accept, Enqueuer, NewOutbound, Outcome, OutcomeWriter};
-use wagate_store::{Committer, Events, Outbound, StateCipher, Store};
+use wagate_store::outbound::{Accept, NewOutbound, Outcome};
 
-struct Fixture {
-    store: Store,
-    events: Events,
-    queue: Outbound,
-    enqueuer: Enqueuer,
-    outcomes: OutcomeWriter,
-    key: SessionKey,
-    _dir: tempfile::TempDir,
-}
-
-async fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("wagate.db").display());
-    let pool = wagate_store::sqlite::open_sqlite(&url).await.unwrap();
-    let store = Store::new(pool.clone());
-    let tenant = store.default_tenant().await.unwrap();
-    let committer = Committer::start(pool);
-    let (cipher, _) = StateCipher::generate();
-    let events = Events::new(committer.clone(), Arc::new(cipher))
-        .await
-        .unwrap();
-    let queue = Outbound::new(committer.clone());
-    let enqueuer = Enqueuer::start(queue.clone()).await.unwrap();
-    let outcomes = OutcomeWriter::start(queue.clone(), events.clone());
-    Fixture {
-        store,
-        events,
-        queue,
-        enqueuer,
-        outcomes,
-        key: SessionKey {
-            tenant: tenant.id,
-            session: SessionId::parse("shop").unwrap(),
-        },
-        _dir: dir,
-    }
-}
+#[path = "support/outbox.rs"]
+mod outbox;
+use outbox::{Fixture, fixture};
 
 impl Fixture {
     /// Queues a text to `phone` and claims it; returns its id.
