@@ -95,6 +95,23 @@ pub async fn read_multipart(
     {
         return Err(too_large(*kind, limits.of(*kind)));
     }
+    // `mimetype` and `filename` fields name the file part's type and name
+    // (for clients that cannot set them on the part itself).
+    for (field, value) in [
+        ("mimetype", fields.remove("mimetype")),
+        ("filename", fields.remove("filename")),
+    ] {
+        let Some(Value::String(value)) = value else {
+            continue;
+        };
+        let Some((_, part)) = upload.as_mut() else {
+            return Err(ApiError::validation(field, "goes only with a file part"));
+        };
+        match field {
+            "mimetype" => part.mimetype = Some(value),
+            _ => part.file_name = Some(value),
+        }
+    }
     let req: SendMessageRequest = serde_json::from_value(Value::Object(fields))
         .map_err(|e| ApiError::BadRequest(format!("Invalid form field: {e}")))?;
     if let (Some(declared), Some((kind, _))) =

@@ -148,6 +148,14 @@ async fn uploaded_files_arrive_byte_for_byte() {
         .part("file", part);
     let document = queue_form(&app, form).await;
 
+    // Fields may name the file's type and name when its part cannot.
+    let form = Form::new()
+        .text("to", CUSTOMER)
+        .text("mimetype", "application/pdf")
+        .text("filename", "terms-v2.pdf")
+        .part("document", Part::bytes(terms.clone()));
+    let named = queue_form(&app, form).await;
+
     let got = app.received(CUSTOMER, &image).await;
     assert_eq!(got["type"], "image", "{got}");
     assert_same_file(&got, &photo);
@@ -161,6 +169,11 @@ async fn uploaded_files_arrive_byte_for_byte() {
     assert_eq!(got["mimetype"], "application/pdf");
     assert_eq!(got["filename"], "terms.pdf");
     assert_eq!(got["caption"], "Our terms");
+
+    let got = app.received(CUSTOMER, &named).await;
+    assert_same_file(&got, &terms);
+    assert_eq!(got["mimetype"], "application/pdf");
+    assert_eq!(got["filename"], "terms-v2.pdf");
 
     assert_eq!(sent(&app, &image).await["type"], "image");
     assert_eq!(sent(&app, &document).await["type"], "document");
