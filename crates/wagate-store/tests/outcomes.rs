@@ -232,12 +232,12 @@ async fn values_are_stored_with_the_types_the_readers_expect() {
 }
 
 #[tokio::test]
-async fn a_batch_that_cannot_be_written_leaves_nothing_half_written() {
+async fn an_outcome_that_cannot_be_written_leaves_nothing_and_spares_the_batch() {
     let f = fixture().await;
     let a = f.sending("15550400001", "one").await;
     let b = f.sending("15550400002", "two").await;
-    // The second message's history row is refused: its status, its event
-    // and the first message's writes in the same batch must not stay.
+    // The second message's history row is refused: its status and its
+    // event must not stay, and the first message's must.
     let refuse = format!(
         "CREATE TRIGGER refuse_history BEFORE INSERT ON chat_messages \
          WHEN NEW.message_id = '{}' BEGIN SELECT RAISE(ABORT, 'refused'); END",
@@ -249,31 +249,32 @@ async fn a_batch_that_cannot_be_written_leaves_nothing_half_written() {
         at_ms: 1_700_000_000_000,
     };
     f.apply(vec![sent(&a), sent(&b)]).await;
-    assert_eq!(f.status(&a).await, OutboundStatus::Sending);
+    assert_eq!(f.status(&a).await, OutboundStatus::Sent);
     assert_eq!(f.status(&b).await, OutboundStatus::Sending);
-    assert!(f.announced().await.is_empty());
-    assert!(
-        f.rows("SELECT chat_jid, chat_jid FROM chats")
+    assert_eq!(f.announced().await.len(), 1);
+    let chats = |f: &Fixture| {
+        let pool = f.store.pool().clone();
+        async move {
+            sqlx::query_as::<_, (String, i64)>(
+                "SELECT chat_jid, message_count FROM chats ORDER BY chat_jid",
+            )
+            .fetch_all(&pool)
             .await
-            .is_empty()
-    );
+            .unwrap()
+        }
+    };
+    assert_eq!(chats(&f).await, [("15550400001@s.whatsapp.net".into(), 1)]);
 
-    // The writer goes on with the next batch.
+    // Once it can be written, the refused one is.
     sqlx::query("DROP TRIGGER refuse_history")
         .execute(f.store.pool())
         .await
         .unwrap();
-    f.apply(vec![sent(&a), sent(&b)]).await;
-    assert_eq!(f.status(&a).await, OutboundStatus::Sent);
+    f.apply(vec![sent(&b)]).await;
     assert_eq!(f.status(&b).await, OutboundStatus::Sent);
     assert_eq!(f.announced().await.len(), 2);
-    let counts: Vec<(String, i64)> =
-        sqlx::query_as("SELECT chat_jid, message_count FROM chats ORDER BY chat_jid")
-            .fetch_all(f.store.pool())
-            .await
-            .unwrap();
     assert_eq!(
-        counts,
+        chats(&f).await,
         [
             ("15550400001@s.whatsapp.net".into(), 1),
             ("15550400002@s.whatsapp.net".into(), 1)

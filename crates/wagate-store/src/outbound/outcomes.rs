@@ -120,6 +120,10 @@ async fn write_loop(queue: Outbound, events: Events, mut rx: mpsc::UnboundedRece
 /// Applies the batch in one direct job (its statements run on the
 /// writer's thread, see `crate::commit`); returns the `seq`s of the status
 /// events it made.
+///
+/// Each outcome stands alone, in a savepoint of its own: one that cannot
+/// be written (logged and dropped) does not take the batch's other
+/// receipts with it.
 async fn write_batch(queue: &Outbound, batch: &Arc<Vec<Outcome>>) -> Result<Vec<i64>, CoreError> {
     let now = super::now_ms();
     let batch = batch.clone();
@@ -129,9 +133,18 @@ async fn write_batch(queue: &Outbound, batch: &Arc<Vec<Outcome>>) -> Result<Vec<
             let mut seqs = Vec::new();
             for outcome in batch.iter() {
                 let id = outcome.message_id();
-                let moved = apply(db, outcome, now)?;
-                if let Some(seq) = announce(db, id, moved, outcome, now)? {
-                    seqs.push(seq);
+                db.execute_batch("SAVEPOINT outcome")?;
+                let written =
+                    apply(db, outcome, now).and_then(|moved| announce(db, id, moved, outcome, now));
+                match written {
+                    Ok(seq) => {
+                        db.execute_batch("RELEASE outcome")?;
+                        seqs.extend(seq);
+                    }
+                    Err(e) => {
+                        db.execute_batch("ROLLBACK TO outcome; RELEASE outcome")?;
+                        tracing::error!(message_id = id, "cannot record a send outcome: {e}");
+                    }
                 }
             }
             Ok(seqs)
