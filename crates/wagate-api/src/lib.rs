@@ -13,6 +13,7 @@ pub mod linking;
 pub mod media;
 pub mod messages;
 pub mod metrics;
+pub mod nodes;
 pub mod openapi;
 pub mod profiles;
 pub mod sessions;
@@ -131,6 +132,7 @@ pub fn router(state: AppState) -> Router {
         .merge(tenants::router())
         .merge(accounts::router())
         .merge(limits::routes::router())
+        .merge(nodes::router())
         .merge(webhooks::router())
         .merge(media::router())
         .merge(stream::router())

@@ -59,6 +59,7 @@ pub fn router() -> Router<AppState> {
         crate::limits::routes::list_tiers,
         crate::limits::routes::update_tier,
         crate::limits::routes::tenant_usage,
+        crate::nodes::list_nodes,
         crate::webhooks::endpoints::create_endpoint,
         crate::webhooks::endpoints::create_session_endpoint,
         crate::webhooks::endpoints::list_endpoints,
@@ -85,6 +86,7 @@ pub fn router() -> Router<AppState> {
         (name = "auth", description = "User logins: email and password for a JWT access token and a refresh token"),
         (name = "users", description = "The logged-in user's profile, and users managed by admins"),
         (name = "tiers", description = "Service tiers: sessions, messages per hour and API calls per hour a tenant may use, and its usage"),
+        (name = "nodes", description = "The gateway processes serving this database: their heartbeats and whether they still run"),
         (name = "health", description = "Liveness, readiness and metrics"),
     )
 )]

@@ -8,6 +8,7 @@ pub mod config;
 pub mod demo;
 mod dispatch;
 pub mod engine_seam;
+pub mod node;
 mod users;
 
 pub use config::Config;
@@ -131,6 +132,10 @@ where
             config.data_dir.display()
         )
     })?;
+    let public_url = match &config.public_url {
+        Some(url) => url.clone(),
+        None => format!("http://{}", listener.local_addr()?),
+    };
     let services = build_engine(EngineContext {
         store: store.clone(),
         cipher,
@@ -143,10 +148,7 @@ where
         blobs: blobs.clone(),
         sending: config.sending.clone(),
         events: events.clone(),
-        public_url: match &config.public_url {
-            Some(url) => url.clone(),
-            None => format!("http://{}", listener.local_addr()?),
-        },
+        public_url: public_url.clone(),
         media_links: media_links.clone(),
     })
     .await
@@ -167,7 +169,7 @@ where
     let dispatcher = dispatch::start(events.clone(), &config.webhooks)
         .context("cannot start the webhook dispatcher")?;
     let state = wagate_api::AppState::new(
-        store,
+        store.clone(),
         services.control.clone(),
         metrics,
         outgoing,
@@ -178,8 +180,13 @@ where
     .with_accounts(accounts)
     .with_profiles(config.profiles)
     .with_limits(limits);
+    // Registered once everything else has started, so a node listed as
+    // running is one that serves.
+    let node = node::Node::start(store, public_url)
+        .await
+        .context("cannot register this node")?;
     let address = listener.local_addr()?;
-    tracing::info!(%address, "wagate listening");
+    tracing::info!(%address, node = node.id(), "wagate listening");
     // Graceful shutdown waits for every response to end; the live event
     // streams end only when told.
     let streams = state.shutdown.clone();
@@ -193,6 +200,7 @@ where
         .context("HTTP server failed")?;
     tracing::info!("HTTP server drained; stopping the session engine");
     services.shutdown.await;
+    node.stop().await;
     dispatcher.stop().await;
     sweeper.stop().await;
     tracing::info!("wagate stopped");

@@ -1,10 +1,12 @@
-//! The accounts side of the store: tenants, API keys and sessions.
+//! The accounts side of the store: tenants, API keys and sessions, and
+//! the nodes serving them.
 //!
 //! Queries are built at run time and written with `$N` placeholders, which
 //! both SQLite and PostgreSQL accept, so the PostgreSQL backend can reuse
 //! them where the SQL is the same.
 
 mod api_keys;
+mod nodes;
 mod refresh_tokens;
 mod sessions;
 mod tenants;
@@ -12,6 +14,7 @@ mod tiers;
 mod users;
 
 pub use api_keys::{ApiKeyRecord, NewApiKeyRecord};
+pub use nodes::{NewNode, NodeRecord};
 pub use refresh_tokens::{NewRefreshToken, NextRefreshToken, Rotation};
 pub use sessions::{NewSession, SessionRecord};
 pub use tenants::{DEFAULT_TENANT, MAX_RETENTION_DAYS, Tenant};

@@ -16,6 +16,7 @@ mod keys;
 mod link_preview;
 mod media_public;
 mod media_s3;
+mod nodes;
 mod openapi;
 mod poll_votes;
 mod queue;
