@@ -166,8 +166,6 @@ impl ApiError {
             }
             ApiError::MethodNotAllowed => ("Method not allowed for this path".to_string(), None),
             ApiError::RateLimited(limit) => {
-                // Profiles re-shape the body; the header still goes out.
-                crate::limits::retry_after::note(limit.retry_after_s);
                 reached = Some((limit.kind.as_str(), limit.max, limit.retry_after_s));
                 (limit.message, None)
             }
@@ -197,14 +195,26 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, body) = self.into_parts();
         let retry_after = body.retry_after;
-        let mut response = (status, Json(body)).into_response();
-        if let Some(seconds) = retry_after {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-        }
-        response
+        answer(status, retry_after, body)
     }
+}
+
+/// An error answer in any API shape: `body` as JSON, with `Retry-After`
+/// when the refusal says how long to wait. Every shape (native and the
+/// compatibility profiles) answers through it, so none can drop the
+/// header.
+pub(crate) fn answer(
+    status: StatusCode,
+    retry_after: Option<u64>,
+    body: impl Serialize,
+) -> Response {
+    let mut response = (status, Json(body)).into_response();
+    if let Some(seconds) = retry_after {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    response
 }
 
 /// Answer for paths no route matches.

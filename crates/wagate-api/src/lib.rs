@@ -147,7 +147,6 @@ pub fn router(state: AppState) -> Router {
         ))
         .fallback(error::no_route)
         .layer(DefaultBodyLimit::max(json::JSON_BODY_LIMIT))
-        .layer(axum::middleware::from_fn(limits::retry_after::keep_header))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -9,7 +9,6 @@
 //! not hand out a fresh hour. API calls are only counted in memory: after
 //! a restart every tenant starts with none.
 
-pub mod retry_after;
 pub mod routes;
 mod tenant_tiers;
 pub mod window;

@@ -9,11 +9,9 @@ use crate::AppState;
 use crate::auth::{Caller, TenantQuery};
 use crate::error::ApiError;
 use crate::json::ApiJson;
-use axum::Json;
 use axum::body::Body;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
 use serde::de::DeserializeOwned;
@@ -44,15 +42,8 @@ impl IntoResponse for ExpressError {
         // name, so nothing is lost by leaving out the native `field`; a
         // tier limit's wait still goes out as `Retry-After`.
         let (status, body) = self.0.into_parts();
-        let retry_after = body.retry_after;
-        let body = json!({"success": false, "error": body.error, "message": body.message});
-        let mut response = (status, Json(body)).into_response();
-        if let Some(seconds) = retry_after {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-        }
-        response
+        let shaped = json!({"success": false, "error": body.error, "message": body.message});
+        crate::error::answer(status, body.retry_after, shaped)
     }
 }
 

@@ -4,7 +4,6 @@
 //! native checks unchanged and only the answer's shape differs.
 
 use crate::error::ApiError;
-use axum::Json;
 use axum::http::{Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -31,7 +30,7 @@ struct ErrorBody {
 }
 
 fn answer(status: StatusCode, error: &'static str, message: String) -> Response {
-    (status, Json(ErrorBody { error, message })).into_response()
+    crate::error::answer(status, None, ErrorBody { error, message })
 }
 
 impl IntoResponse for Seed003Error {
@@ -55,7 +54,15 @@ impl IntoResponse for Seed003Error {
             s if s.is_server_error() => (status, INTERNAL),
             _ => (status, BAD_REQUEST),
         };
-        answer(status, error, body.message)
+        // A refusal for a limit keeps its `Retry-After`.
+        crate::error::answer(
+            status,
+            body.retry_after,
+            ErrorBody {
+                error,
+                message: body.message,
+            },
+        )
     }
 }
 
