@@ -6,7 +6,7 @@ use crate::error::ApiError;
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
-use chrono::{SecondsFormat, Utc};
+use chrono::Utc;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -28,7 +28,7 @@ pub struct HealthBody {
 fn body() -> Json<HealthBody> {
     Json(HealthBody {
         status: "ok",
-        timestamp: Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true),
+        timestamp: crate::views::rfc3339(Utc::now()),
     })
 }
 

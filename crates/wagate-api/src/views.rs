@@ -11,7 +11,8 @@ use utoipa::ToSchema;
 use wagate_core::SessionStatus;
 use wagate_store::domain::{ApiKeyRecord, SessionRecord, Tenant};
 
-fn rfc3339(at: DateTime<Utc>) -> String {
+/// A time as every answer writes it: RFC 3339, milliseconds, `Z`.
+pub(crate) fn rfc3339(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 

@@ -5,11 +5,11 @@ use crate::AppState;
 use crate::auth::{Caller, TenantQuery, tenant_not_found};
 use crate::error::{ApiError, ErrorBody};
 use crate::json::ApiJson;
+use crate::views::rfc3339;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
-use chrono::SecondsFormat;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use wagate_core::{Email, Password, TenantId, UserRole};
@@ -42,8 +42,6 @@ pub struct UserView {
 
 impl From<User> for UserView {
     fn from(u: User) -> Self {
-        let rfc3339 =
-            |at: chrono::DateTime<chrono::Utc>| at.to_rfc3339_opts(SecondsFormat::Millis, true);
         UserView {
             id: u.id,
             email: u.email.to_string(),

@@ -10,7 +10,7 @@ use crate::json::ApiJson;
 use axum::extract::{Path, State};
 use axum::routing::{get, patch};
 use axum::{Json, Router};
-use chrono::{DateTime, SecondsFormat};
+use chrono::DateTime;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use wagate_core::tiers::MAX_LIMIT;
@@ -170,7 +170,7 @@ pub struct UsageView {
 }
 
 fn rfc3339_ms(at_ms: i64) -> Option<String> {
-    DateTime::from_timestamp_millis(at_ms).map(|at| at.to_rfc3339_opts(SecondsFormat::Millis, true))
+    DateTime::from_timestamp_millis(at_ms).map(crate::views::rfc3339)
 }
 
 /// A tenant's tier, limits and usage: its sessions, and its messages

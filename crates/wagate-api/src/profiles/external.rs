@@ -16,7 +16,6 @@ use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use chrono::SecondsFormat;
 use serde_json::{Map, Value, json};
 use wagate_core::{Recipient, SessionStatus};
 
@@ -140,7 +139,7 @@ pub async fn session_status(
             "qrCode": qr,
             "lastConnected": record
                 .last_connected
-                .map(|at| at.to_rfc3339_opts(SecondsFormat::Millis, true)),
+                .map(crate::views::rfc3339),
         },
     })))
 }

@@ -13,7 +13,6 @@ use crate::sessions::{SessionSecret, close_session, open_session};
 use crate::views::qr_data_url;
 use axum::Json;
 use axum::extract::State;
-use chrono::SecondsFormat;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -74,9 +73,7 @@ impl From<&SessionRecord> for SessionInfo {
     fn from(record: &SessionRecord) -> Self {
         SessionInfo {
             state: record.into(),
-            last_connected: record
-                .last_connected
-                .map(|at| at.to_rfc3339_opts(SecondsFormat::Millis, true)),
+            last_connected: record.last_connected.map(crate::views::rfc3339),
         }
     }
 }
