@@ -153,16 +153,11 @@ async fn failing_and_succeeding_jobs_interleaved_keep_exactly_the_good_writes() 
     assert_eq!(keys, want);
 }
 
-/// One statement that inserts `k`, as a single-statement job.
+/// One statement that inserts `k`, as a direct job.
 async fn insert_single(c: &Committer, k: String) -> Result<(), CommitError> {
-    c.run_single(move |conn| {
-        Box::pin(async move {
-            sqlx::query("INSERT INTO t (k, v) VALUES ($1, 1)")
-                .bind(k)
-                .execute(conn)
-                .await?;
-            Ok(())
-        })
+    c.run_direct(move |db| {
+        db.execute("INSERT INTO t (k, v) VALUES (?1, 1)", [k])?;
+        Ok(())
     })
     .await
 }
@@ -172,7 +167,7 @@ async fn insert_single(c: &Committer, k: String) -> Result<(), CommitError> {
 enum Way {
     /// Two statements through the driver, in a savepoint.
     Savepoint,
-    /// One statement through the driver, no savepoint.
+    /// One statement run by the writer itself.
     Single,
     /// Two statements run by the writer itself.
     Direct,
@@ -249,26 +244,4 @@ async fn jobs_of_every_kind_interleaved_keep_exactly_the_good_writes() {
     }
     want.sort();
     assert_eq!(keys, want);
-}
-
-#[tokio::test]
-async fn a_single_statement_job_failing_after_its_write_leaves_nothing() {
-    let (c, _dir) = committer().await;
-    // The insert succeeds, then its answer cannot be decoded as asked:
-    // without a savepoint of its own the write cannot be undone alone, so
-    // its whole transaction is.
-    let result = c
-        .run_single(|conn| {
-            Box::pin(async move {
-                sqlx::query_scalar::<_, String>("INSERT INTO t (k, v) VALUES ('x', 1) RETURNING v")
-                    .fetch_one(conn)
-                    .await
-            })
-        })
-        .await;
-    assert!(matches!(result, Err(CommitError::Commit(_))), "{result:?}");
-    assert_eq!(count(&c).await, 0);
-    // The writer goes on with a fresh connection.
-    insert(&c, "after", 1).await.unwrap();
-    assert_eq!(count(&c).await, 1);
 }

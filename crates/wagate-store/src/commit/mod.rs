@@ -58,9 +58,8 @@ type Work = Box<
 >;
 
 enum JobWork {
-    /// Statements through the driver; `single`: exactly one, so SQLite
-    /// undoes it by itself on failure and it needs no savepoint.
-    Driver { work: Work, single: bool },
+    /// Statements through the driver, inside the savepoint `job`.
+    Driver(Work),
     /// Statements run on the writer's own thread ([`direct`]).
     Direct(direct::Work),
 }
@@ -72,9 +71,9 @@ struct Job {
 
 impl Job {
     /// Whether the job starts inside the savepoint `job` (see
-    /// [`run_batch`]): driver jobs of several statements do.
+    /// [`run_batch`]): driver jobs do.
     fn in_savepoint(&self) -> bool {
-        matches!(self.work, JobWork::Driver { single: false, .. })
+        matches!(self.work, JobWork::Driver(_))
     }
 }
 
@@ -131,35 +130,10 @@ impl Committer {
             + Send
             + 'static,
     {
-        self.submit(work, false).await
-    }
-
-    /// [`Committer::run`] for `work` that runs exactly one statement and
-    /// only decodes what it returns: it is spared the savepoint every
-    /// other job costs (a round trip). Its failure still undoes only its
-    /// own write; a failure after the statement ran (decoding its result)
-    /// undoes the whole transaction instead.
-    pub async fn run_single<T, F>(&self, work: F) -> Result<T, CommitError>
-    where
-        T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Result<T, sqlx::Error>>
-            + Send
-            + 'static,
-    {
-        self.submit(work, true).await
-    }
-
-    async fn submit<T, F>(&self, work: F, single: bool) -> Result<T, CommitError>
-    where
-        T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Result<T, sqlx::Error>>
-            + Send
-            + 'static,
-    {
         let work: Work = Box::new(move |conn| {
             Box::pin(async move { work(conn).await.map(|t| Box::new(t) as Output) })
         });
-        self.send(JobWork::Driver { work, single }).await
+        self.send(JobWork::Driver(work)).await
     }
 
     /// Runs `work` on the writer's own thread, with no round trip per
@@ -252,12 +226,11 @@ async fn checkpoint_loop(pool: SqlitePool) {
 /// (or with the reason there was none). Answers false when the connection
 /// should not be used again.
 ///
-/// A job of several statements runs inside the savepoint `job`, so its
-/// failure undoes only its own writes. A single-statement job needs none
-/// (SQLite undoes a failed statement), and must not run inside another
-/// job's savepoint, where a later `ROLLBACK TO` would undo it. So every
-/// job starts inside a fresh savepoint exactly when it has several
-/// statements. Every statement is a round trip to the connection's
+/// A driver job runs inside the savepoint `job`, so its failure undoes
+/// only its own writes. A direct job has savepoints of its own (see
+/// [`direct`]) and must not run inside another job's, where a later
+/// `ROLLBACK TO` would undo it. So every job starts inside a fresh
+/// savepoint `job` exactly when it is a driver job. Every statement is a round trip to the connection's
 /// thread, so the savepoint statements ride with others where they can
 /// (`BEGIN IMMEDIATE; SAVEPOINT job`, `RELEASE job; SAVEPOINT job`), and
 /// the commit releases the last. After a `ROLLBACK TO` the savepoint
@@ -279,17 +252,15 @@ async fn run_batch(conn: &mut SqliteConnection, batch: Vec<Job>) -> bool {
     while let Some(Job { work, done }) = jobs.next() {
         replies.push(done);
         let outcome = match work {
-            JobWork::Driver { work, single } => {
+            JobWork::Driver(work) => {
                 let next = jobs.peek().map(Next::of);
-                let result = if single {
-                    run_single(conn, work, next).await
-                } else {
-                    run_job(conn, work, next).await
-                };
-                result.map(|r| vec![Ok(r)]).or_else(|e| match e {
-                    e @ CommitError::Commit(_) => Err(e),
-                    e => Ok(vec![Err(e)]),
-                })
+                run_job(conn, work, next)
+                    .await
+                    .map(|r| vec![Ok(r)])
+                    .or_else(|e| match e {
+                        e @ CommitError::Commit(_) => Err(e),
+                        e => Ok(vec![Err(e)]),
+                    })
             }
             JobWork::Direct(first) => {
                 // This job and the direct ones right after it, under one
@@ -346,9 +317,9 @@ async fn run_batch(conn: &mut SqliteConnection, batch: Vec<Job>) -> bool {
 /// What the job after the current one needs to start in.
 #[derive(Clone, Copy, PartialEq)]
 enum Next {
-    /// A fresh savepoint: it has several statements.
+    /// A fresh savepoint `job`: a driver job.
     Savepoint,
-    /// No savepoint: it is a single statement.
+    /// No savepoint: a direct job.
     Bare,
 }
 
@@ -362,7 +333,7 @@ impl Next {
     }
 }
 
-/// One job of several statements inside the open savepoint, leaving the
+/// One driver job inside the open savepoint, leaving the
 /// connection where `next` starts.
 async fn run_job(
     conn: &mut SqliteConnection,
@@ -394,52 +365,6 @@ async fn run_job(
             .map_err(commit_err)?;
     }
     result
-}
-
-/// One single-statement job outside any savepoint, then the savepoint the
-/// next job needs, if any.
-async fn run_single(
-    conn: &mut SqliteConnection,
-    work: Work,
-    next: Option<Next>,
-) -> Result<Output, CommitError> {
-    let result = match work(conn).await {
-        Ok(out) => Ok(out),
-        Err(e) if statement_undone(&e) => Err(CommitError::Job(Arc::new(e))),
-        Err(e) => return Err(CommitError::Commit(Arc::new(e))),
-    };
-    if next == Some(Next::Savepoint) {
-        sqlx::query("SAVEPOINT job")
-            .execute(&mut *conn)
-            .await
-            .map_err(|e| CommitError::Commit(Arc::new(e)))?;
-    }
-    result
-}
-
-/// Whether SQLite undid the failed statement and nothing else: the
-/// transaction goes on. Full disk, I/O errors, lock timeouts and running
-/// out of memory may roll back the whole transaction, and an error that
-/// is not the database's (decoding a result) came after the statement's
-/// writes were made.
-fn statement_undone(e: &sqlx::Error) -> bool {
-    const BUSY: i64 = 5;
-    const NOMEM: i64 = 7;
-    const INTERRUPT: i64 = 9;
-    const IOERR: i64 = 10;
-    const CORRUPT: i64 = 11;
-    const FULL: i64 = 13;
-    let Some(code) = e
-        .as_database_error()
-        .and_then(|db| db.code())
-        .and_then(|code| code.parse::<i64>().ok())
-    else {
-        return false;
-    };
-    !matches!(
-        code & 0xff,
-        BUSY | NOMEM | INTERRUPT | IOERR | CORRUPT | FULL
-    )
 }
 
 fn fail_all(batch: Vec<Job>, e: sqlx::Error) {
