@@ -90,7 +90,7 @@ impl SessionControl for Engine {
 
     async fn remove(&self, key: &SessionKey) -> Result<(), CoreError> {
         self.unlink_and_stop(key).await;
-        wagate_store::WaStateBackend::delete_all(self.committer.pool(), key.tenant, &key.session)
+        wagate_store::WaStateBackend::delete_all(self.committer.db(), key.tenant, &key.session)
             .await
             .map_err(|e| CoreError::Internal(e.to_string()))?;
         Ok(())

@@ -136,7 +136,7 @@ async fn poll_options(engine: &Engine, key: &SessionKey, poll_id: &str) -> Optio
         Ok(None) => {}
         Err(e) => tracing::warn!(session = %key.session, "cannot read a sent poll: {e}"),
     }
-    wagate_store::polls::received_poll_options(engine.committer.pool(), key, poll_id)
+    wagate_store::polls::received_poll_options(engine.committer.db(), key, poll_id)
         .await
         .unwrap_or_else(|e| {
             tracing::warn!(session = %key.session, "cannot read a received poll: {e}");

@@ -135,7 +135,7 @@ impl Engine {
     /// Wipes a session's WhatsApp state so its next connect shows a new QR.
     pub(crate) async fn forget_credentials(&self, key: &SessionKey, status: SessionStatus) {
         if let Err(e) =
-            WaStateBackend::delete_all(self.committer.pool(), key.tenant, &key.session).await
+            WaStateBackend::delete_all(self.committer.db(), key.tenant, &key.session).await
         {
             tracing::error!(session = %key.session, "cannot delete WhatsApp state: {e}");
         }

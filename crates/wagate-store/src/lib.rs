@@ -21,3 +21,6 @@ pub use wa_state::WaStateBackend;
 
 /// Migrations of the SQLite database, embedded in the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+pub mod db;
+#[cfg(feature = "testing")]
+pub mod testing;

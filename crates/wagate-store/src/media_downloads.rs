@@ -7,7 +7,7 @@ use crate::cipher::StateCipher;
 use crate::commit::Committer;
 use crate::outbound::{commit_failed, internal, now_ms};
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
+use crate::db::query;
 use std::sync::Arc;
 use wagate_core::{CoreError, SessionId, SessionKey, TenantId};
 
@@ -72,10 +72,13 @@ impl MediaDownloads {
             .run(move |conn| {
                 Box::pin(async move {
                     for (key, event_id, sealed) in &rows {
-                        sqlx::query(
-                            "INSERT OR REPLACE INTO media_downloads \
+                        query(
+                            "INSERT INTO media_downloads \
                                (event_id, tenant_id, session_id, params, created_at) \
-                             VALUES ($1, $2, $3, $4, $5)",
+                             VALUES ($1, $2, $3, $4, $5) \
+                             ON CONFLICT (event_id) DO UPDATE SET tenant_id = EXCLUDED.tenant_id, \
+                               session_id = EXCLUDED.session_id, params = EXCLUDED.params, \
+                               created_at = EXCLUDED.created_at",
                         )
                         .bind(event_id)
                         .bind(key.tenant.0)
@@ -95,12 +98,12 @@ impl MediaDownloads {
     /// Every download left to run. Rows whose event never committed (the
     /// process stopped in between, or it was a redelivery) are dropped.
     pub async fn pending(&self) -> Result<Vec<PendingDownload>, CoreError> {
-        let rows = sqlx::query(
+        let rows = query(
             "SELECT d.event_id, d.tenant_id, d.session_id, d.params, e.seq \
              FROM media_downloads d LEFT JOIN events e ON e.id = d.event_id \
              ORDER BY d.created_at",
         )
-        .fetch_all(self.committer.pool())
+        .fetch_all(self.committer.db())
         .await
         .map_err(internal)?;
         let mut pending = Vec::new();
@@ -151,7 +154,7 @@ impl MediaDownloads {
         self.committer
             .run(move |conn| {
                 Box::pin(async move {
-                    sqlx::query("DELETE FROM media_downloads WHERE event_id = $1")
+                    query("DELETE FROM media_downloads WHERE event_id = $1")
                         .bind(&event_id)
                         .execute(&mut *conn)
                         .await

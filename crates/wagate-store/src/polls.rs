@@ -3,7 +3,7 @@
 //! names are in the poll's own `message.received` event.
 
 use crate::outbound::internal;
-use sqlx::SqlitePool;
+use crate::db::{Backend, Db, query_scalar};
 use wagate_core::{CoreError, SessionKey};
 
 /// The options of received poll `poll_id`, from its event; `None` when the
@@ -11,21 +11,28 @@ use wagate_core::{CoreError, SessionKey};
 /// WhatsApp ids are random enough that the id alone finds the poll even
 /// when the chat is named by LID in one message and by number in another.
 pub async fn received_poll_options(
-    pool: &SqlitePool,
+    db: &Db,
     key: &SessionKey,
     poll_id: &str,
 ) -> Result<Option<Vec<String>>, CoreError> {
-    let options: Option<String> = sqlx::query_scalar(
-        "SELECT json_extract(e.data, '$.poll.options') FROM inbound_seen s \
+    let (options, poll) = match db.backend() {
+        Backend::Sqlite => (
+            "json_extract(e.data, '$.poll.options')",
+            "json_extract(e.data, '$.poll')",
+        ),
+        Backend::Postgres => ("(e.data::jsonb #>> '{poll,options}')", "(e.data::jsonb -> 'poll')"),
+    };
+    let options: Option<String> = query_scalar(format!(
+        "SELECT {options} FROM inbound_seen s \
          JOIN events e ON e.seq = s.event_seq \
          WHERE s.tenant_id = $1 AND s.session_id = $2 AND s.message_id = $3 \
-           AND json_extract(e.data, '$.poll') IS NOT NULL \
+           AND {poll} IS NOT NULL \
          ORDER BY e.seq DESC LIMIT 1",
-    )
+    ))
     .bind(key.tenant.0)
     .bind(key.session.as_str())
     .bind(poll_id)
-    .fetch_optional(pool)
+    .fetch_optional(db)
     .await
     .map_err(internal)?
     .flatten();

@@ -117,7 +117,7 @@ where
         .media
         .public_url_ttl
         .map(|ttl| wagate_store::blobs::MediaLinks::new(&cipher, ttl));
-    let committer = wagate_store::Committer::start(store.pool().clone());
+    let committer = wagate_store::Committer::start(store.db().clone());
     let events = wagate_store::Events::new(committer.clone(), Arc::new(cipher.clone())).await?;
     let sweeper = wagate_store::history::RetentionSweeper::start(
         committer.clone(),
@@ -232,6 +232,20 @@ async fn tier_limits(
     Ok(Arc::new(limits))
 }
 
+/// `url` without its password, for messages.
+fn redacted(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    match rest.split_once('@') {
+        Some((userinfo, host)) if userinfo.contains(':') => {
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{scheme}://{user}:***@{host}")
+        }
+        _ => url.to_string(),
+    }
+}
+
 /// Opens the database, creating its directory and file on first use, and
 /// brings its schema up to date; the default tenant exists afterwards.
 pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
@@ -245,10 +259,10 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
     }
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("cannot create data directory {}", config.data_dir.display()))?;
-    let pool = wagate_store::sqlite::open_sqlite(&config.database_url)
+    let db = wagate_store::db::Db::open(&config.database_url)
         .await
-        .with_context(|| format!("cannot open database {}", config.database_url))?;
-    let store = Store::new(pool);
+        .with_context(|| format!("cannot open database {}", redacted(&config.database_url)))?;
+    let store = Store::new(db);
     store.default_tenant().await?;
     Ok(store)
 }

@@ -217,7 +217,7 @@ async fn statuses(api: &Api) -> BTreeMap<String, usize> {
 /// puts those back in the queue.
 async fn stored_statuses(dir: &Path) -> BTreeMap<String, usize> {
     let url = format!("sqlite://{}", dir.join("wagate.db").display());
-    let pool = wagate_store::sqlite::open_sqlite(&url).await.unwrap();
+    let pool = wagate_store::db::Db::open(&url).await.unwrap();
     let store = wagate_store::Store::new(pool.clone());
     let tenant = store.default_tenant().await.unwrap().id;
     let queue = wagate_store::Outbound::new(wagate_store::Committer::start(pool.clone()));

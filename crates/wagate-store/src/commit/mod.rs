@@ -1,7 +1,8 @@
 //! Group commit for every hot write of the process.
 //!
 //! SQLite lets one writer in at a time and, at `synchronous = FULL`, every
-//! commit costs an fsync. Writers that each open their own transaction
+//! commit costs an fsync; on PostgreSQL too every commit waits for its
+//! log flush. Writers that each open their own transaction
 //! pay that fsync alone and, worse, queue on the write lock through
 //! SQLite's busy handler, which sleeps for milliseconds between tries. So
 //! the hot writers (accepted messages, claims, outcomes, the WhatsApp
@@ -11,11 +12,10 @@
 //! savepoint, so one job's failure undoes only that job — commits once,
 //! and only then answers each job. "Ok only after commit" still holds.
 
-mod direct;
 
-use futures::future::BoxFuture;
-use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::{ConnectOptions, SqliteConnection, SqlitePool};
+use crate::db::{Db, Link, to_sqlx};
+use futures::future::LocalBoxFuture;
+use sqlx::{ConnectOptions, Executor, PgConnection, SqliteConnection};
 use std::any::Any;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
@@ -33,9 +33,6 @@ pub enum CommitError {
     /// The transaction holding the job could not be begun or committed.
     #[error("commit failed: {0}")]
     Commit(Arc<sqlx::Error>),
-    /// A direct job's statement failed; its writes were undone.
-    #[error("{0}")]
-    Statement(Arc<rusqlite::Error>),
     /// The writer is gone (the process is shutting down).
     #[error("the database writer has stopped")]
     Closed,
@@ -46,41 +43,28 @@ impl CommitError {
     pub fn sqlx(&self) -> Option<&sqlx::Error> {
         match self {
             CommitError::Job(e) | CommitError::Commit(e) => Some(e),
-            CommitError::Statement(_) | CommitError::Closed => None,
+            CommitError::Closed => None,
         }
     }
 }
 
 type Output = Box<dyn Any + Send>;
+
+/// A job: its statements, on the writer's connection. The future runs on
+/// the writer's own thread, so it need not be `Send`.
 type Work = Box<
-    dyn for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Result<Output, sqlx::Error>>
-        + Send,
+    dyn for<'c> FnOnce(&'c mut Link<'c>) -> LocalBoxFuture<'c, Result<Output, sqlx::Error>> + Send,
 >;
 
-enum JobWork {
-    /// Statements through the driver, inside the savepoint `job`.
-    Driver(Work),
-    /// Statements run on the writer's own thread ([`direct`]).
-    Direct(direct::Work),
-}
-
 struct Job {
-    work: JobWork,
+    work: Work,
     done: oneshot::Sender<Result<Output, CommitError>>,
-}
-
-impl Job {
-    /// Whether the job starts inside the savepoint `job` (see
-    /// [`run_batch`]): driver jobs do.
-    fn in_savepoint(&self) -> bool {
-        matches!(self.work, JobWork::Driver(_))
-    }
 }
 
 /// The single writer of the database. Cheap to clone.
 #[derive(Clone)]
 pub struct Committer {
-    pool: SqlitePool,
+    db: Db,
     jobs: mpsc::UnboundedSender<Job>,
 }
 
@@ -91,17 +75,15 @@ impl std::fmt::Debug for Committer {
 }
 
 impl Committer {
-    /// Starts the writer task over `pool` (already migrated).
+    /// Starts the writer over `db` (already migrated).
     ///
     /// The writer runs on a thread of its own with its own connection.
-    /// Every statement is a round trip to the connection's thread; on the
-    /// shared runtime each answer would wait for a worker to pick the
-    /// writer up again, behind whatever else is runnable, and those waits
-    /// add up over the ~15 statements of every sent message. A parked
-    /// thread of its own resumes as soon as its answer arrives.
-    pub fn start(pool: SqlitePool) -> Committer {
+    /// On the shared runtime each of a batch's statements would wait for
+    /// a worker to pick the writer up again, behind whatever else is
+    /// runnable; a parked thread of its own resumes at once.
+    pub fn start(db: Db) -> Committer {
         let (jobs, rx) = mpsc::unbounded_channel();
-        let options = pool.connect_options();
+        let writer_db = db.clone();
         std::thread::Builder::new()
             .name("wagate-writer".into())
             .spawn(move || {
@@ -109,47 +91,33 @@ impl Committer {
                     .enable_all()
                     .build()
                     .expect("a runtime for the database writer");
-                runtime.block_on(write_loop(options, rx));
+                runtime.block_on(write_loop(writer_db, rx));
             })
             .expect("a thread for the database writer");
-        tokio::spawn(checkpoint_loop(pool.clone()));
-        Committer { pool, jobs }
+        if let Db::Sqlite(pool) = &db {
+            tokio::spawn(checkpoint_loop(pool.clone()));
+        }
+        Committer { db, jobs }
     }
 
-    /// The pool, for reads (and for rare writes that need no batching).
-    pub fn pool(&self) -> &SqlitePool {
-        &self.pool
+    /// The database, for reads (and for rare writes that need no batching).
+    pub fn db(&self) -> &Db {
+        &self.db
     }
 
     /// Runs `work` inside the next group transaction and returns its
-    /// result once that transaction is committed.
+    /// result once that transaction is committed. Its failure undoes only
+    /// its own writes.
     pub async fn run<T, F>(&self, work: F) -> Result<T, CommitError>
     where
         T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Result<T, sqlx::Error>>
+        F: for<'c> FnOnce(&'c mut Link<'c>) -> LocalBoxFuture<'c, Result<T, sqlx::Error>>
             + Send
             + 'static,
     {
-        let work: Work = Box::new(move |conn| {
-            Box::pin(async move { work(conn).await.map(|t| Box::new(t) as Output) })
+        let work: Work = Box::new(move |link| {
+            Box::pin(async move { work(link).await.map(|t| Box::new(t) as Output) })
         });
-        self.send(JobWork::Driver(work)).await
-    }
-
-    /// Runs `work` on the writer's own thread, with no round trip per
-    /// statement, inside the next group transaction; returns its result
-    /// once that transaction is committed. Its failure undoes only its own
-    /// writes. For the writes made for every message.
-    pub async fn run_direct<T, F>(&self, work: F) -> Result<T, CommitError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&rusqlite::Connection) -> Result<T, rusqlite::Error> + Send + 'static,
-    {
-        let work: direct::Work = Box::new(move |db| work(db).map(|t| Box::new(t) as Output));
-        self.send(JobWork::Direct(work)).await
-    }
-
-    async fn send<T: 'static>(&self, work: JobWork) -> Result<T, CommitError> {
         let (done, answer) = oneshot::channel();
         self.jobs
             .send(Job { work, done })
@@ -161,10 +129,22 @@ impl Committer {
     }
 }
 
-async fn write_loop(options: Arc<SqliteConnectOptions>, mut rx: mpsc::UnboundedReceiver<Job>) {
-    // Opened when first needed, and again after a failed commit (the
-    // connection's state is then unknown).
-    let mut writer: Option<SqliteConnection> = None;
+/// The writer's own connection, opened when first needed and again after
+/// a failed batch (its state is then unknown).
+enum Writer {
+    Sqlite(SqliteConnection),
+    Postgres(PgConnection),
+}
+
+async fn connect(db: &Db) -> Result<Writer, sqlx::Error> {
+    Ok(match db {
+        Db::Sqlite(pool) => Writer::Sqlite(pool.connect_options().connect().await?),
+        Db::Postgres(pool) => Writer::Postgres(pool.connect_options().connect().await?),
+    })
+}
+
+async fn write_loop(db: Db, mut rx: mpsc::UnboundedReceiver<Job>) {
+    let mut writer: Option<Writer> = None;
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
         while batch.len() < MAX_JOBS {
@@ -175,7 +155,7 @@ async fn write_loop(options: Arc<SqliteConnectOptions>, mut rx: mpsc::UnboundedR
         }
         let conn = match writer.as_mut() {
             Some(conn) => conn,
-            None => match options.connect().await {
+            None => match connect(&db).await {
                 Ok(conn) => writer.insert(conn),
                 Err(e) => {
                     fail_all(batch, e);
@@ -184,7 +164,11 @@ async fn write_loop(options: Arc<SqliteConnectOptions>, mut rx: mpsc::UnboundedR
             },
         };
         let (jobs, started) = (batch.len(), std::time::Instant::now());
-        if !run_batch(conn, batch).await {
+        let healthy = match conn {
+            Writer::Sqlite(conn) => sqlite_batch(conn, batch).await,
+            Writer::Postgres(conn) => run_batch(&mut Held::Postgres(conn), "BEGIN", batch).await,
+        };
+        if !healthy {
             writer = None;
         }
         tracing::debug!(
@@ -202,7 +186,7 @@ const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 /// [`crate::sqlite::sqlite_options`]). `PASSIVE` never waits for readers or
 /// the writer; frames it could not copy are copied next time. Stops when
 /// the pool is closed.
-async fn checkpoint_loop(pool: SqlitePool) {
+async fn checkpoint_loop(pool: sqlx::SqlitePool) {
     let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -222,149 +206,115 @@ async fn checkpoint_loop(pool: SqlitePool) {
     }
 }
 
-/// One transaction for `batch`; every job is answered, after the commit
-/// (or with the reason there was none). Answers false when the connection
-/// should not be used again.
-///
-/// A driver job runs inside the savepoint `job`, so its failure undoes
-/// only its own writes. A direct job has savepoints of its own (see
-/// [`direct`]) and must not run inside another job's, where a later
-/// `ROLLBACK TO` would undo it. So every job starts inside a fresh
-/// savepoint `job` exactly when it is a driver job. Every statement is a round trip to the connection's
-/// thread, so the savepoint statements ride with others where they can
-/// (`BEGIN IMMEDIATE; SAVEPOINT job`, `RELEASE job; SAVEPOINT job`), and
-/// the commit releases the last. After a `ROLLBACK TO` the savepoint
-/// stays open right where the next job starts.
-async fn run_batch(conn: &mut SqliteConnection, batch: Vec<Job>) -> bool {
-    let begin = if batch[0].in_savepoint() {
-        "BEGIN IMMEDIATE; SAVEPOINT job"
-    } else {
-        "BEGIN IMMEDIATE"
+/// One SQLite transaction for `batch`, every statement run by the writer
+/// itself on the connection it takes from the driver. Answers false when
+/// the connection should not be used again.
+async fn sqlite_batch(conn: &mut SqliteConnection, batch: Vec<Job>) -> bool {
+    let mut handle = match conn.lock_handle().await {
+        Ok(handle) => handle,
+        Err(e) => {
+            fail_all(batch, e);
+            return false;
+        }
     };
-    if let Err(e) = sqlx::query(begin).execute(&mut *conn).await {
-        let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+    let raw = handle.as_raw_handle();
+    // SAFETY: while `handle` lives, the driver's thread makes no call on
+    // the connection or its statements; `db` is dropped first, and does
+    // not close the connection (it is not its owner).
+    let db = match unsafe { rusqlite::Connection::from_handle(raw.as_ptr()) } {
+        Ok(db) => db,
+        Err(e) => {
+            drop(handle);
+            fail_all(batch, to_sqlx(e));
+            return false;
+        }
+    };
+    let healthy = run_batch(&mut Held::Sqlite(&db), "BEGIN IMMEDIATE", batch).await;
+    drop(db);
+    drop(handle);
+    healthy
+}
+
+/// The connection a batch runs on.
+enum Held<'a> {
+    Sqlite(&'a rusqlite::Connection),
+    Postgres(&'a mut PgConnection),
+}
+
+impl Held<'_> {
+    /// Runs statements that take no values (transaction control).
+    async fn control(&mut self, sql: &str) -> Result<(), sqlx::Error> {
+        match self {
+            Held::Sqlite(db) => db.execute_batch(sql).map_err(to_sqlx),
+            Held::Postgres(conn) => (&mut **conn).execute(sql).await.map(|_| ()),
+        }
+    }
+
+    fn link(&mut self) -> Link<'_> {
+        match self {
+            Held::Sqlite(db) => Link::Direct(db),
+            Held::Postgres(conn) => Link::Postgres(conn),
+        }
+    }
+}
+
+/// One transaction for `batch`; every job is answered, after the commit
+/// (or with the reason there was none). Each job runs inside the
+/// savepoint `job`, so its failure undoes only its own writes (and, on
+/// PostgreSQL, clears the failed state a statement error leaves the
+/// transaction in). Answers false when the connection should not be
+/// used again.
+async fn run_batch(on: &mut Held<'_>, begin: &str, batch: Vec<Job>) -> bool {
+    if let Err(e) = on.control(begin).await {
+        let _ = on.control("ROLLBACK").await;
         fail_all(batch, e);
         return false;
     }
-    let mut results = Vec::with_capacity(batch.len());
-    let mut replies = Vec::with_capacity(batch.len());
-    let mut jobs = batch.into_iter().peekable();
+    let mut answered = Vec::with_capacity(batch.len());
+    let mut jobs = batch.into_iter();
     while let Some(Job { work, done }) = jobs.next() {
-        replies.push(done);
-        let outcome = match work {
-            JobWork::Driver(work) => {
-                let next = jobs.peek().map(Next::of);
-                run_job(conn, work, next)
-                    .await
-                    .map(|r| vec![Ok(r)])
-                    .or_else(|e| match e {
-                        e @ CommitError::Commit(_) => Err(e),
-                        e => Ok(vec![Err(e)]),
-                    })
+        let result = match on.control("SAVEPOINT job").await {
+            Ok(()) => {
+                let result = {
+                    let mut link = on.link();
+                    work(&mut link).await
+                };
+                let end = match result {
+                    Ok(_) => "RELEASE SAVEPOINT job",
+                    Err(_) => "ROLLBACK TO SAVEPOINT job; RELEASE SAVEPOINT job",
+                };
+                on.control(end).await.map(|()| result)
             }
-            JobWork::Direct(first) => {
-                // This job and the direct ones right after it, under one
-                // hold of the connection.
-                let mut run = vec![first];
-                while let Some(Job {
-                    work: JobWork::Direct(_),
-                    ..
-                }) = jobs.peek()
-                {
-                    let Some(Job {
-                        work: JobWork::Direct(work),
-                        done,
-                    }) = jobs.next()
-                    else {
-                        unreachable!("peeked a direct job");
-                    };
-                    run.push(work);
-                    replies.push(done);
-                }
-                let next = jobs.peek().map(Next::of);
-                direct::run(conn, run, next == Some(Next::Savepoint)).await
-            }
+            Err(e) => Err(e),
         };
-        match outcome {
-            Ok(answers) => results.extend(answers),
+        match result {
+            Ok(result) => answered.push((done, result.map_err(|e| CommitError::Job(Arc::new(e))))),
             Err(e) => {
-                // The transaction's state is unknown (the savepoint
-                // machinery failed, or SQLite may have rolled it back):
-                // nothing of it may be committed, and the jobs not run yet
-                // are told so too.
-                let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
-                for reply in replies.into_iter().chain(jobs.map(|j| j.done)) {
+                // The savepoint machinery failed: the transaction's state
+                // is unknown, so nothing of it may be committed, and the
+                // jobs not run yet are told so too.
+                let _ = on.control("ROLLBACK").await;
+                let e = CommitError::Commit(Arc::new(e));
+                let pending = std::iter::once(done).chain(jobs.map(|j| j.done));
+                for reply in answered.into_iter().map(|(d, _)| d).chain(pending) {
                     let _ = reply.send(Err(e.clone()));
                 }
                 return false;
             }
         }
     }
-    if let Err(e) = sqlx::query("COMMIT").execute(&mut *conn).await {
-        let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+    if let Err(e) = on.control("COMMIT").await {
+        let _ = on.control("ROLLBACK").await;
         let e = CommitError::Commit(Arc::new(e));
-        for reply in replies {
+        for (reply, _) in answered {
             let _ = reply.send(Err(e.clone()));
         }
         return false;
     }
-    for (reply, result) in replies.into_iter().zip(results) {
+    for (reply, result) in answered {
         let _ = reply.send(result);
     }
     true
-}
-
-/// What the job after the current one needs to start in.
-#[derive(Clone, Copy, PartialEq)]
-enum Next {
-    /// A fresh savepoint `job`: a driver job.
-    Savepoint,
-    /// No savepoint: a direct job.
-    Bare,
-}
-
-impl Next {
-    fn of(job: &Job) -> Next {
-        if job.in_savepoint() {
-            Next::Savepoint
-        } else {
-            Next::Bare
-        }
-    }
-}
-
-/// One driver job inside the open savepoint, leaving the
-/// connection where `next` starts.
-async fn run_job(
-    conn: &mut SqliteConnection,
-    work: Work,
-    next: Option<Next>,
-) -> Result<Output, CommitError> {
-    let commit_err = |e| CommitError::Commit(Arc::new(e));
-    let (result, then) = match work(conn).await {
-        Ok(out) => {
-            let then = match next {
-                Some(Next::Savepoint) => Some("RELEASE job; SAVEPOINT job"),
-                Some(Next::Bare) => Some("RELEASE job"),
-                None => None,
-            };
-            (Ok(out), then)
-        }
-        Err(e) => {
-            let then = match next {
-                Some(Next::Bare) => "ROLLBACK TO job; RELEASE job",
-                _ => "ROLLBACK TO job",
-            };
-            (Err(CommitError::Job(Arc::new(e))), Some(then))
-        }
-    };
-    if let Some(sql) = then {
-        sqlx::query(sql)
-            .execute(&mut *conn)
-            .await
-            .map_err(commit_err)?;
-    }
-    result
 }
 
 fn fail_all(batch: Vec<Job>, e: sqlx::Error) {

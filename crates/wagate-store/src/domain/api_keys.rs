@@ -1,7 +1,6 @@
 use super::{Store, conflict_on, internal};
 use chrono::{DateTime, Utc};
-use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
+use crate::db::{Row, Tx, query};
 use wagate_core::keys::mask;
 use wagate_core::{ApiKeyScope, CoreError, KeyDigest, SessionId, TenantId};
 
@@ -46,7 +45,7 @@ impl ApiKeyRecord {
 const KEY_COLUMNS: &str =
     "id, tenant_id, scope, session_id, digest, tail, name, created_at, revoked_at";
 
-fn key_from_row(row: &SqliteRow) -> Result<ApiKeyRecord, sqlx::Error> {
+fn key_from_row(row: &Row) -> Result<ApiKeyRecord, sqlx::Error> {
     let corrupt = |column: &str, value: &str| sqlx::Error::ColumnDecode {
         index: column.to_string(),
         source: format!("unexpected value {value:?}").into(),
@@ -71,8 +70,10 @@ fn key_from_row(row: &SqliteRow) -> Result<ApiKeyRecord, sqlx::Error> {
 
 impl Store {
     pub async fn create_api_key(&self, new: &NewApiKeyRecord) -> Result<ApiKeyRecord, CoreError> {
-        let mut conn = self.pool().acquire().await.map_err(internal)?;
-        insert_api_key(&mut conn, new).await
+        let mut tx = self.db().begin().await.map_err(internal)?;
+        let record = insert_api_key(&mut tx, new).await?;
+        tx.commit().await.map_err(internal)?;
+        Ok(record)
     }
 
     /// The key whose digest is `digest`, revoked or not. The final equality
@@ -81,11 +82,11 @@ impl Store {
         &self,
         digest: &KeyDigest,
     ) -> Result<Option<ApiKeyRecord>, CoreError> {
-        let row = sqlx::query(&format!(
+        let row = query(format!(
             "SELECT {KEY_COLUMNS} FROM api_keys WHERE digest = $1"
         ))
         .bind(digest.to_hex())
-        .fetch_optional(self.pool())
+        .fetch_optional(self.db())
         .await
         .map_err(internal)?;
         let Some(row) = row else { return Ok(None) };
@@ -94,9 +95,9 @@ impl Store {
     }
 
     pub async fn api_key(&self, id: i64) -> Result<Option<ApiKeyRecord>, CoreError> {
-        let row = sqlx::query(&format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE id = $1"))
+        let row = query(format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE id = $1"))
             .bind(id)
-            .fetch_optional(self.pool())
+            .fetch_optional(self.db())
             .await
             .map_err(internal)?;
         row.as_ref().map(key_from_row).transpose().map_err(internal)
@@ -105,11 +106,11 @@ impl Store {
     /// Keys of one tenant, or of every tenant when `tenant` is `None`,
     /// oldest first, revoked ones included.
     pub async fn api_keys(&self, tenant: Option<TenantId>) -> Result<Vec<ApiKeyRecord>, CoreError> {
-        let rows = sqlx::query(&format!(
+        let rows = query(format!(
             "SELECT {KEY_COLUMNS} FROM api_keys WHERE ($1 IS NULL OR tenant_id = $1) ORDER BY id"
         ))
         .bind(tenant.map(|t| t.0))
-        .fetch_all(self.pool())
+        .fetch_all(self.db())
         .await
         .map_err(internal)?;
         rows.iter()
@@ -122,10 +123,10 @@ impl Store {
     /// revoked.
     pub async fn revoke_api_key(&self, id: i64) -> Result<bool, CoreError> {
         let done =
-            sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+            query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
                 .bind(Utc::now())
                 .bind(id)
-                .execute(self.pool())
+                .execute(self.db())
                 .await
                 .map_err(internal)?;
         Ok(done.rows_affected() == 1)
@@ -134,10 +135,10 @@ impl Store {
     /// Whether any admin key can still be used; decides whether the first
     /// start must generate one.
     pub async fn has_active_admin_key(&self) -> Result<bool, CoreError> {
-        let row = sqlx::query(
+        let row = query(
             "SELECT COUNT(*) AS n FROM api_keys WHERE scope = 'admin' AND revoked_at IS NULL",
         )
-        .fetch_one(self.pool())
+        .fetch_one(self.db())
         .await
         .map_err(internal)?;
         let n: i64 = row.try_get("n").map_err(internal)?;
@@ -147,7 +148,7 @@ impl Store {
 
 /// Inserts a key on `conn` (a pooled connection or an open transaction).
 pub(crate) async fn insert_api_key(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut Tx,
     new: &NewApiKeyRecord,
 ) -> Result<ApiKeyRecord, CoreError> {
     if (new.scope == ApiKeyScope::Session) != new.session.is_some() {
@@ -156,7 +157,7 @@ pub(crate) async fn insert_api_key(
             "is required for session keys and only for them",
         ));
     }
-    let row = sqlx::query(&format!(
+    let row = query(format!(
         "INSERT INTO api_keys (tenant_id, scope, session_id, digest, tail, name, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {KEY_COLUMNS}"
     ))

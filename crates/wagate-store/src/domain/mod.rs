@@ -21,29 +21,29 @@ pub use tenants::{DEFAULT_TENANT, MAX_RETENTION_DAYS, Tenant};
 pub use tiers::{MinuteCount, TenantTier, Tier, TierChange};
 pub use users::{NewUser, User, UserChanges};
 
-use sqlx::SqlitePool;
+use crate::db::{Db, query};
 use wagate_core::CoreError;
 
 /// Tenants, API keys and sessions over one connection pool. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Store {
-    pool: SqlitePool,
+    db: Db,
 }
 
 impl Store {
-    /// Wraps a pool whose database is already migrated.
-    pub fn new(pool: SqlitePool) -> Self {
-        Store { pool }
+    /// Wraps a database that is already migrated.
+    pub fn new(db: Db) -> Self {
+        Store { db }
     }
 
-    pub fn pool(&self) -> &SqlitePool {
-        &self.pool
+    pub fn db(&self) -> &Db {
+        &self.db
     }
 
     /// Answers whether the database takes queries; used by readiness checks.
     pub async fn ping(&self) -> Result<(), CoreError> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
+        query("SELECT 1")
+            .execute(&self.db)
             .await
             .map_err(internal)?;
         Ok(())

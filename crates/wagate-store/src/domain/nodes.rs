@@ -5,8 +5,7 @@
 
 use super::{Store, internal};
 use chrono::{DateTime, TimeZone, Utc};
-use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
+use crate::db::{Row, query};
 use wagate_core::CoreError;
 
 /// A node as it registers.
@@ -42,7 +41,7 @@ fn time(ms: i64) -> DateTime<Utc> {
     Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
 }
 
-fn node_from_row(row: &SqliteRow) -> Result<NodeRecord, sqlx::Error> {
+fn node_from_row(row: &Row) -> Result<NodeRecord, sqlx::Error> {
     let roles: String = row.try_get("roles")?;
     let session_count: i64 = row.try_get("session_count")?;
     Ok(NodeRecord {
@@ -68,7 +67,7 @@ impl Store {
         node: &NewNode,
         at: DateTime<Utc>,
     ) -> Result<NodeRecord, CoreError> {
-        let row = sqlx::query(&format!(
+        let row = query(format!(
             "INSERT INTO nodes (id, address, version, roles, started_at, last_heartbeat,
                                 session_count, stopped_at)
              VALUES ($1, $2, $3, $4, $5, $5, 0, NULL) RETURNING {NODE_COLUMNS}"
@@ -78,7 +77,7 @@ impl Store {
         .bind(&node.version)
         .bind(node.roles.join(","))
         .bind(at.timestamp_millis())
-        .fetch_one(self.pool())
+        .fetch_one(self.db())
         .await
         .map_err(internal)?;
         node_from_row(&row).map_err(internal)
@@ -93,11 +92,11 @@ impl Store {
         at: DateTime<Utc>,
     ) -> Result<bool, CoreError> {
         let done =
-            sqlx::query("UPDATE nodes SET last_heartbeat = $2, session_count = $3 WHERE id = $1")
+            query("UPDATE nodes SET last_heartbeat = $2, session_count = $3 WHERE id = $1")
                 .bind(id)
                 .bind(at.timestamp_millis())
                 .bind(i64::from(sessions))
-                .execute(self.pool())
+                .execute(self.db())
                 .await
                 .map_err(internal)?;
         Ok(done.rows_affected() == 1)
@@ -106,13 +105,13 @@ impl Store {
     /// Marks node `id` stopped `at`; its last heartbeat moves there too,
     /// since it was alive until then. False when there is no such node.
     pub async fn stop_node(&self, id: &str, at: DateTime<Utc>) -> Result<bool, CoreError> {
-        let done = sqlx::query(
-            "UPDATE nodes SET stopped_at = $2, last_heartbeat = MAX(last_heartbeat, $2)
+        let done = query(
+            "UPDATE nodes SET stopped_at = $2, last_heartbeat = CASE WHEN last_heartbeat > $2 THEN last_heartbeat ELSE $2 END
              WHERE id = $1",
         )
         .bind(id)
         .bind(at.timestamp_millis())
-        .execute(self.pool())
+        .execute(self.db())
         .await
         .map_err(internal)?;
         Ok(done.rows_affected() == 1)
@@ -120,10 +119,10 @@ impl Store {
 
     /// Every node, the most recently heard from first.
     pub async fn nodes(&self) -> Result<Vec<NodeRecord>, CoreError> {
-        let rows = sqlx::query(&format!(
+        let rows = query(format!(
             "SELECT {NODE_COLUMNS} FROM nodes ORDER BY last_heartbeat DESC, started_at DESC, id"
         ))
-        .fetch_all(self.pool())
+        .fetch_all(self.db())
         .await
         .map_err(internal)?;
         rows.iter()

@@ -5,7 +5,7 @@
 
 use super::{Store, conflict_on, internal};
 use chrono::Utc;
-use sqlx::Row;
+use crate::db::{Tx, query, query_scalar};
 use wagate_core::{CoreError, KeyDigest};
 
 /// A token to store: the first of a login, or the successor of a used one.
@@ -43,12 +43,12 @@ pub enum Rotation {
 impl Store {
     pub async fn create_refresh_token(&self, new: &NewRefreshToken) -> Result<(), CoreError> {
         let now = Utc::now();
-        let mut tx = self.pool().begin().await.map_err(internal)?;
+        let mut tx = self.db().begin().await.map_err(internal)?;
         // Expired rows are of no further use, not even to spot reuse.
-        sqlx::query("DELETE FROM refresh_tokens WHERE user_id = $1 AND expires_at <= $2")
+        query("DELETE FROM refresh_tokens WHERE user_id = $1 AND expires_at <= $2")
             .bind(new.user_id)
             .bind(now.timestamp())
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await
             .map_err(internal)?;
         insert(&mut tx, new).await?;
@@ -65,15 +65,15 @@ impl Store {
         now: i64,
     ) -> Result<Rotation, CoreError> {
         let at = Utc::now();
-        let mut tx = self.pool().begin().await.map_err(internal)?;
-        let claimed = sqlx::query(
+        let mut tx = self.db().begin().await.map_err(internal)?;
+        let claimed = query(
             "UPDATE refresh_tokens SET used_at = $2, revoked_at = $2
              WHERE digest = $1 AND revoked_at IS NULL
              RETURNING user_id, family, digest, expires_at",
         )
         .bind(presented.to_hex())
         .bind(at)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut tx)
         .await
         .map_err(internal)?;
         let outcome = match claimed {
@@ -97,12 +97,12 @@ impl Store {
                 }
             }
             None => {
-                let row = sqlx::query(
+                let row = query(
                     "SELECT user_id, family, used_at IS NOT NULL AS used
                      FROM refresh_tokens WHERE digest = $1",
                 )
                 .bind(presented.to_hex())
-                .fetch_optional(&mut *tx)
+                .fetch_optional(&mut tx)
                 .await
                 .map_err(internal)?;
                 match row {
@@ -127,14 +127,14 @@ impl Store {
     /// was ever issued.
     pub async fn revoke_refresh_family(&self, presented: &KeyDigest) -> Result<bool, CoreError> {
         let at = Utc::now();
-        let mut tx = self.pool().begin().await.map_err(internal)?;
-        let family: Option<String> = sqlx::query_scalar(
+        let mut tx = self.db().begin().await.map_err(internal)?;
+        let family: Option<String> = query_scalar(
             "UPDATE refresh_tokens SET revoked_at = COALESCE(revoked_at, $2)
              WHERE digest = $1 RETURNING family",
         )
         .bind(presented.to_hex())
         .bind(at)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut tx)
         .await
         .map_err(internal)?;
         if let Some(family) = &family {
@@ -146,20 +146,20 @@ impl Store {
 
     /// Refresh tokens of `user_id` that can still be exchanged.
     pub async fn live_refresh_tokens(&self, user_id: i64) -> Result<i64, CoreError> {
-        sqlx::query_scalar(
+        query_scalar(
             "SELECT COUNT(*) FROM refresh_tokens
              WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2",
         )
         .bind(user_id)
         .bind(Utc::now().timestamp())
-        .fetch_one(self.pool())
+        .fetch_one(self.db())
         .await
         .map_err(internal)
     }
 }
 
-async fn insert(conn: &mut sqlx::SqliteConnection, new: &NewRefreshToken) -> Result<(), CoreError> {
-    sqlx::query(
+async fn insert(conn: &mut Tx, new: &NewRefreshToken) -> Result<(), CoreError> {
+    query(
         "INSERT INTO refresh_tokens (user_id, family, digest, created_at, expires_at)
          VALUES ($1, $2, $3, $4, $5)",
     )
@@ -178,11 +178,11 @@ async fn insert(conn: &mut sqlx::SqliteConnection, new: &NewRefreshToken) -> Res
 }
 
 async fn revoke_family(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut Tx,
     family: &str,
     at: chrono::DateTime<Utc>,
 ) -> Result<(), CoreError> {
-    sqlx::query(
+    query(
         "UPDATE refresh_tokens SET revoked_at = $2 WHERE family = $1 AND revoked_at IS NULL",
     )
     .bind(family)

@@ -1,10 +1,9 @@
 use super::api_keys::insert_api_key;
-use super::tiers::check_session_limit;
+use super::tiers::{check_session_limit, lock_tenant};
 use super::{NewApiKeyRecord, Store, conflict_on, internal};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
+use crate::db::{Query, Row, query};
 use wagate_core::{
     CoreError, SessionId, SessionKey, SessionRecords, SessionStatus, SessionUpdate, TenantId,
 };
@@ -36,7 +35,7 @@ pub struct SessionRecord {
 const SESSION_COLUMNS: &str = "tenant_id, session_id, name, status, qr, pair_code, phone, \
      last_connected, webhook_url, created_at";
 
-fn session_from_row(row: &SqliteRow) -> Result<SessionRecord, sqlx::Error> {
+fn session_from_row(row: &Row) -> Result<SessionRecord, sqlx::Error> {
     let corrupt = |column: &str, value: &str| sqlx::Error::ColumnDecode {
         index: column.to_string(),
         source: format!("unexpected value {value:?}").into(),
@@ -59,7 +58,7 @@ fn session_from_row(row: &SqliteRow) -> Result<SessionRecord, sqlx::Error> {
     })
 }
 
-fn sessions_from_rows(rows: &[SqliteRow]) -> Result<Vec<SessionRecord>, CoreError> {
+fn sessions_from_rows(rows: &[Row]) -> Result<Vec<SessionRecord>, CoreError> {
     rows.iter()
         .map(session_from_row)
         .collect::<Result<_, _>>()
@@ -82,8 +81,9 @@ impl Store {
         new: &NewSession,
         key: Option<&NewApiKeyRecord>,
     ) -> Result<SessionRecord, CoreError> {
-        let mut tx = self.pool().begin().await.map_err(internal)?;
-        let row = sqlx::query(&format!(
+        let mut tx = self.db().begin().await.map_err(internal)?;
+        lock_tenant(&mut tx, new.key.tenant).await?;
+        let row = query(format!(
             "INSERT INTO sessions (tenant_id, session_id, name, webhook_url, created_at)
              VALUES ($1, $2, $3, $4, $5) RETURNING {SESSION_COLUMNS}"
         ))
@@ -92,7 +92,7 @@ impl Store {
         .bind(new.name.as_deref())
         .bind(new.webhook_url.as_deref())
         .bind(Utc::now())
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut tx)
         .await
         .map_err(conflict_on(
             "sessions_tenant_session_key",
@@ -108,12 +108,12 @@ impl Store {
     }
 
     pub async fn session(&self, key: &SessionKey) -> Result<Option<SessionRecord>, CoreError> {
-        let row = sqlx::query(&format!(
+        let row = query(format!(
             "SELECT {SESSION_COLUMNS} FROM sessions WHERE tenant_id = $1 AND session_id = $2"
         ))
         .bind(key.tenant.0)
         .bind(key.session.as_str())
-        .fetch_optional(self.pool())
+        .fetch_optional(self.db())
         .await
         .map_err(internal)?;
         row.as_ref()
@@ -127,12 +127,12 @@ impl Store {
         &self,
         tenant: Option<TenantId>,
     ) -> Result<Vec<SessionRecord>, CoreError> {
-        let rows = sqlx::query(&format!(
+        let rows = query(format!(
             "SELECT {SESSION_COLUMNS} FROM sessions WHERE ($1 IS NULL OR tenant_id = $1)
              ORDER BY tenant_id, created_at, session_id"
         ))
         .bind(tenant.map(|t| t.0))
-        .fetch_all(self.pool())
+        .fetch_all(self.db())
         .await
         .map_err(internal)?;
         sessions_from_rows(&rows)
@@ -141,11 +141,11 @@ impl Store {
     /// Every tenant's session called `id`; lets an admin address a session
     /// without naming its tenant when the id is unambiguous.
     pub async fn sessions_with_id(&self, id: &SessionId) -> Result<Vec<SessionRecord>, CoreError> {
-        let rows = sqlx::query(&format!(
+        let rows = query(format!(
             "SELECT {SESSION_COLUMNS} FROM sessions WHERE session_id = $1 ORDER BY tenant_id"
         ))
         .bind(id.as_str())
-        .fetch_all(self.pool())
+        .fetch_all(self.db())
         .await
         .map_err(internal)?;
         sessions_from_rows(&rows)
@@ -154,22 +154,22 @@ impl Store {
     /// Deletes the session and revokes its session keys in one transaction;
     /// `false` when there was no such session.
     pub async fn delete_session(&self, key: &SessionKey) -> Result<bool, CoreError> {
-        let mut tx = self.pool().begin().await.map_err(internal)?;
-        let deleted = sqlx::query("DELETE FROM sessions WHERE tenant_id = $1 AND session_id = $2")
+        let mut tx = self.db().begin().await.map_err(internal)?;
+        let deleted = query("DELETE FROM sessions WHERE tenant_id = $1 AND session_id = $2")
             .bind(key.tenant.0)
             .bind(key.session.as_str())
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await
             .map_err(internal)?;
         // A later session with the same id must not inherit old keys.
-        sqlx::query(
+        query(
             "UPDATE api_keys SET revoked_at = $1
              WHERE tenant_id = $2 AND session_id = $3 AND revoked_at IS NULL",
         )
         .bind(Utc::now())
         .bind(key.tenant.0)
         .bind(key.session.as_str())
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await
         .map_err(internal)?;
         tx.commit().await.map_err(internal)?;
@@ -178,8 +178,8 @@ impl Store {
 
     /// How many sessions are in each status, every status listed.
     pub async fn session_counts(&self) -> Result<Vec<(SessionStatus, i64)>, CoreError> {
-        let rows = sqlx::query("SELECT status, COUNT(*) AS n FROM sessions GROUP BY status")
-            .fetch_all(self.pool())
+        let rows = query("SELECT status, COUNT(*) AS n FROM sessions GROUP BY status")
+            .fetch_all(self.db())
             .await
             .map_err(internal)?;
         let mut counts: Vec<(SessionStatus, i64)> =
@@ -196,12 +196,8 @@ impl Store {
 
     /// Runs an update on one session; `NotFound` when it no longer exists
     /// (e.g. deleted while the engine was still reporting on it).
-    async fn update_session<'q>(
-        &self,
-        key: &SessionKey,
-        query: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
-    ) -> Result<(), CoreError> {
-        let done = query.execute(self.pool()).await.map_err(internal)?;
+    async fn update_session(&self, key: &SessionKey, query: Query) -> Result<(), CoreError> {
+        let done = query.execute(self.db()).await.map_err(internal)?;
         if done.rows_affected() == 0 {
             return Err(CoreError::NotFound(format!("Session '{}'", key.session)));
         }
@@ -209,25 +205,23 @@ impl Store {
     }
 }
 
-type SessionQuery<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
-
 /// The statement that records `update` for `key`.
-fn update_query<'q>(key: &'q SessionKey, update: &'q SessionUpdate) -> SessionQuery<'q> {
+fn update_query(key: &SessionKey, update: &SessionUpdate) -> Query {
     let q = match update {
         SessionUpdate::Status(status) => {
-            sqlx::query("UPDATE sessions SET status = $1 WHERE tenant_id = $2 AND session_id = $3")
+            query("UPDATE sessions SET status = $1 WHERE tenant_id = $2 AND session_id = $3")
                 .bind(status.as_str())
         }
         SessionUpdate::Qr(qr) => {
-            sqlx::query("UPDATE sessions SET qr = $1 WHERE tenant_id = $2 AND session_id = $3")
+            query("UPDATE sessions SET qr = $1 WHERE tenant_id = $2 AND session_id = $3")
                 .bind(qr.as_deref())
         }
-        SessionUpdate::PairCode(code) => sqlx::query(
+        SessionUpdate::PairCode(code) => query(
             "UPDATE sessions SET pair_code = $1 WHERE tenant_id = $2 AND session_id = $3",
         )
         .bind(code.as_deref()),
         // Once linked, neither a QR nor a pair code is valid any more.
-        SessionUpdate::Connected { phone, at } => sqlx::query(
+        SessionUpdate::Connected { phone, at } => query(
             "UPDATE sessions SET status = 'connected', phone = $1, last_connected = $2,
                  qr = NULL, pair_code = NULL
              WHERE tenant_id = $3 AND session_id = $4",
@@ -273,10 +267,10 @@ impl SessionRecords for Store {
         &self,
         updates: &[(SessionKey, SessionUpdate)],
     ) -> Result<(), CoreError> {
-        let mut tx = self.pool().begin().await.map_err(internal)?;
+        let mut tx = self.db().begin().await.map_err(internal)?;
         for (key, update) in updates {
             update_query(key, update)
-                .execute(&mut *tx)
+                .execute(&mut tx)
                 .await
                 .map_err(internal)?;
         }
@@ -284,11 +278,11 @@ impl SessionRecords for Store {
     }
 
     async fn sessions_to_restore(&self) -> Result<Vec<SessionKey>, CoreError> {
-        let rows = sqlx::query(&format!(
+        let rows = query(format!(
             "SELECT {SESSION_COLUMNS} FROM sessions WHERE status <> 'logged_out'
              ORDER BY tenant_id, session_id"
         ))
-        .fetch_all(self.pool())
+        .fetch_all(self.db())
         .await
         .map_err(internal)?;
         Ok(sessions_from_rows(&rows)?

@@ -1,7 +1,6 @@
 use super::{Store, conflict_on, internal};
 use chrono::{DateTime, Utc};
-use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
+use crate::db::{Row, query};
 use wagate_core::{CoreError, TenantId, TierName};
 
 /// Name of the tenant that exists from the first start on; admin actions
@@ -29,7 +28,7 @@ const TENANT_COLUMNS: &str =
 /// The longest retention a tenant may set (100 years).
 pub const MAX_RETENTION_DAYS: u32 = 36_500;
 
-fn tenant_from_row(row: &SqliteRow) -> Result<Tenant, sqlx::Error> {
+fn tenant_from_row(row: &Row) -> Result<Tenant, sqlx::Error> {
     Ok(Tenant {
         id: TenantId(row.try_get("id")?),
         name: row.try_get("name")?,
@@ -66,14 +65,14 @@ impl Store {
             return Err(CoreError::validation("name", "must be 1-128 characters"));
         }
         // Inserts nothing when the tier does not exist.
-        let row = sqlx::query(&format!(
+        let row = query(format!(
             "INSERT INTO tenants (name, created_at, tier)
              SELECT $1, $2, name FROM tiers WHERE name = $3 RETURNING {TENANT_COLUMNS}"
         ))
         .bind(name)
         .bind(Utc::now())
         .bind(tier.as_str())
-        .fetch_optional(self.pool())
+        .fetch_optional(self.db())
         .await
         .map_err(conflict_on(
             "tenants_name_key",
@@ -86,11 +85,11 @@ impl Store {
     }
 
     pub async fn tenant(&self, id: TenantId) -> Result<Option<Tenant>, CoreError> {
-        let row = sqlx::query(&format!(
+        let row = query(format!(
             "SELECT {TENANT_COLUMNS} FROM tenants WHERE id = $1"
         ))
         .bind(id.0)
-        .fetch_optional(self.pool())
+        .fetch_optional(self.db())
         .await
         .map_err(internal)?;
         row.as_ref()
@@ -112,12 +111,12 @@ impl Store {
                 format!("must be from 0 (keep forever) to {MAX_RETENTION_DAYS}"),
             ));
         }
-        let row = sqlx::query(&format!(
+        let row = query(format!(
             "UPDATE tenants SET history_retention_days = $2 WHERE id = $1 RETURNING {TENANT_COLUMNS}"
         ))
         .bind(id.0)
         .bind(days.map(i64::from))
-        .fetch_optional(self.pool())
+        .fetch_optional(self.db())
         .await
         .map_err(internal)?;
         row.as_ref()
@@ -127,8 +126,8 @@ impl Store {
     }
 
     pub async fn tenants(&self) -> Result<Vec<Tenant>, CoreError> {
-        let rows = sqlx::query(&format!("SELECT {TENANT_COLUMNS} FROM tenants ORDER BY id"))
-            .fetch_all(self.pool())
+        let rows = query(format!("SELECT {TENANT_COLUMNS} FROM tenants ORDER BY id"))
+            .fetch_all(self.db())
             .await
             .map_err(internal)?;
         rows.iter()
@@ -140,19 +139,19 @@ impl Store {
     /// The default tenant, created if this is the first start. Safe to call
     /// from several processes at once: the insert yields to an existing row.
     pub async fn default_tenant(&self) -> Result<Tenant, CoreError> {
-        sqlx::query(
+        query(
             "INSERT INTO tenants (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
         )
         .bind(DEFAULT_TENANT)
         .bind(Utc::now())
-        .execute(self.pool())
+        .execute(self.db())
         .await
         .map_err(internal)?;
-        let row = sqlx::query(&format!(
+        let row = query(format!(
             "SELECT {TENANT_COLUMNS} FROM tenants WHERE name = $1"
         ))
         .bind(DEFAULT_TENANT)
-        .fetch_one(self.pool())
+        .fetch_one(self.db())
         .await
         .map_err(internal)?;
         tenant_from_row(&row).map_err(internal)

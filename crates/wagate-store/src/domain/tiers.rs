@@ -3,8 +3,7 @@
 //! last hour (to rebuild the hourly counts after a restart).
 
 use super::{Store, Tenant, internal};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteConnection};
+use crate::db::{Backend, Row, Tx, query, query_scalar};
 use wagate_core::tiers::{MAX_LIMIT, SESSION_RETRY_AFTER_S};
 use wagate_core::{CoreError, LimitExceeded, LimitKind, TenantId, TierLimits, TierName};
 
@@ -43,13 +42,13 @@ pub struct MinuteCount {
 const TIER_COLUMNS: &str = "tiers.name, tiers.sessions, tiers.messages_per_hour, \
      tiers.api_calls_per_hour";
 
-fn limit(row: &SqliteRow, column: &str) -> Result<Option<u32>, sqlx::Error> {
+fn limit(row: &Row, column: &str) -> Result<Option<u32>, sqlx::Error> {
     Ok(row
         .try_get::<Option<i64>, _>(column)?
         .map(|n| n.clamp(0, i64::from(MAX_LIMIT)) as u32))
 }
 
-fn tier_from_row(row: &SqliteRow) -> Result<Tier, sqlx::Error> {
+fn tier_from_row(row: &Row) -> Result<Tier, sqlx::Error> {
     let name: String = row.try_get("name")?;
     Ok(Tier {
         name: TierName::parse(&name).map_err(|_| sqlx::Error::ColumnDecode {
@@ -70,10 +69,10 @@ const LOOK_BACK_PAGE: i64 = 1000;
 impl Store {
     /// Every tier, smallest first.
     pub async fn tiers(&self) -> Result<Vec<Tier>, CoreError> {
-        let rows = sqlx::query(&format!(
+        let rows = query(format!(
             "SELECT {TIER_COLUMNS} FROM tiers ORDER BY position, name"
         ))
-        .fetch_all(self.pool())
+        .fetch_all(self.db())
         .await
         .map_err(internal)?;
         rows.iter()
@@ -83,9 +82,9 @@ impl Store {
     }
 
     pub async fn tier(&self, name: &TierName) -> Result<Option<Tier>, CoreError> {
-        let row = sqlx::query(&format!("SELECT {TIER_COLUMNS} FROM tiers WHERE name = $1"))
+        let row = query(format!("SELECT {TIER_COLUMNS} FROM tiers WHERE name = $1"))
             .bind(name.as_str())
-            .fetch_optional(self.pool())
+            .fetch_optional(self.db())
             .await
             .map_err(internal)?;
         row.as_ref()
@@ -113,12 +112,12 @@ impl Store {
                 ));
             }
         }
-        // Each limit is written only when given: `$2 = 1` says it was.
-        let row = sqlx::query(&format!(
+        // Each limit is written only when given: a true `$2` says it was.
+        let row = query(format!(
             "UPDATE tiers SET
-                 sessions = CASE WHEN $2 = 1 THEN $3 ELSE sessions END,
-                 messages_per_hour = CASE WHEN $4 = 1 THEN $5 ELSE messages_per_hour END,
-                 api_calls_per_hour = CASE WHEN $6 = 1 THEN $7 ELSE api_calls_per_hour END
+                 sessions = CASE WHEN $2 THEN $3 ELSE sessions END,
+                 messages_per_hour = CASE WHEN $4 THEN $5 ELSE messages_per_hour END,
+                 api_calls_per_hour = CASE WHEN $6 THEN $7 ELSE api_calls_per_hour END
              WHERE name = $1 RETURNING {}",
             TIER_COLUMNS.replace("tiers.", "")
         ))
@@ -129,7 +128,7 @@ impl Store {
         .bind(change.messages_per_hour.flatten().map(i64::from))
         .bind(change.api_calls_per_hour.is_some())
         .bind(change.api_calls_per_hour.flatten().map(i64::from))
-        .fetch_optional(self.pool())
+        .fetch_optional(self.db())
         .await
         .map_err(internal)?;
         row.as_ref()
@@ -171,10 +170,10 @@ impl Store {
         tier: &TierName,
     ) -> Result<Option<Tenant>, CoreError> {
         self.known_tier(tier).await?;
-        sqlx::query("UPDATE tenants SET tier = $2 WHERE id = $1")
+        query("UPDATE tenants SET tier = $2 WHERE id = $1")
             .bind(tenant.0)
             .bind(tier.as_str())
-            .execute(self.pool())
+            .execute(self.db())
             .await
             .map_err(internal)?;
         self.tenant(tenant).await
@@ -182,13 +181,13 @@ impl Store {
 
     /// The tenant's name, tier and limits; `None` for no such tenant.
     pub async fn tenant_tier(&self, tenant: TenantId) -> Result<Option<TenantTier>, CoreError> {
-        let row = sqlx::query(&format!(
+        let row = query(format!(
             "SELECT tenants.id AS tenant_id, tenants.name AS tenant_name, {TIER_COLUMNS}
              FROM tenants JOIN tiers ON tiers.name = COALESCE(tenants.tier, 'unlimited')
              WHERE tenants.id = $1"
         ))
         .bind(tenant.0)
-        .fetch_optional(self.pool())
+        .fetch_optional(self.db())
         .await
         .map_err(internal)?;
         let Some(row) = row else {
@@ -205,9 +204,9 @@ impl Store {
     }
 
     pub async fn session_count(&self, tenant: TenantId) -> Result<u64, CoreError> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE tenant_id = $1")
+        let n: i64 = query_scalar("SELECT COUNT(*) FROM sessions WHERE tenant_id = $1")
             .bind(tenant.0)
-            .fetch_one(self.pool())
+            .fetch_one(self.db())
             .await
             .map_err(internal)?;
         Ok(n.max(0) as u64)
@@ -224,19 +223,28 @@ impl Store {
     ) -> Result<Vec<MinuteCount>, CoreError> {
         let mut counts = std::collections::BTreeMap::<(i64, i64), u32>::new();
         let mut before = i64::MAX;
+        // SQLite pages back by row id; PostgreSQL has none, and finds
+        // the recent rows by their `seq`, which follows acceptance too.
+        let sql = match self.db().backend() {
+            Backend::Sqlite => {
+                "SELECT rowid AS position, tenant_id, created_at FROM outbound_messages
+                 WHERE rowid < $1 ORDER BY rowid DESC LIMIT $2"
+            }
+            Backend::Postgres => {
+                "SELECT seq AS position, tenant_id, created_at FROM outbound_messages
+                 WHERE seq < $1 ORDER BY seq DESC LIMIT $2"
+            }
+        };
         loop {
-            let rows = sqlx::query(
-                "SELECT rowid, tenant_id, created_at FROM outbound_messages
-                 WHERE rowid < $1 ORDER BY rowid DESC LIMIT $2",
-            )
+            let rows = query(sql)
             .bind(before)
             .bind(LOOK_BACK_PAGE)
-            .fetch_all(self.pool())
+            .fetch_all(self.db())
             .await
             .map_err(internal)?;
             let mut any_recent = false;
             for row in &rows {
-                before = row.try_get("rowid").map_err(internal)?;
+                before = row.try_get("position").map_err(internal)?;
                 let at: i64 = row.try_get("created_at").map_err(internal)?;
                 if at >= since_ms {
                     any_recent = true;
@@ -263,13 +271,13 @@ impl Store {
 /// when the tenant now has more sessions than its tier allows. The insert
 /// took SQLite's write lock, so no other session of the tenant can be
 /// committed between the insert and this count; two creates at once
-/// cannot both pass. (A PostgreSQL backend must lock the tenant's row
-/// first to get the same.)
+/// cannot both pass. On PostgreSQL the transaction locked the tenant's
+/// row first ([`lock_tenant`]) for the same effect.
 pub(super) async fn check_session_limit(
-    conn: &mut SqliteConnection,
+    conn: &mut Tx,
     tenant: TenantId,
 ) -> Result<(), CoreError> {
-    let row = sqlx::query(
+    let row = query(
         "SELECT tenants.name AS tenant_name, tiers.name AS tier, tiers.sessions AS max,
                 (SELECT COUNT(*) FROM sessions WHERE tenant_id = tenants.id) AS used
          FROM tenants JOIN tiers ON tiers.name = COALESCE(tenants.tier, 'unlimited')
@@ -303,4 +311,19 @@ pub(super) async fn check_session_limit(
         }
         _ => Ok(()),
     }
+}
+
+/// On PostgreSQL, locks the tenant's row until the transaction ends, so
+/// sessions of one tenant are created one at a time and
+/// [`check_session_limit`] counts every other one. SQLite's write lock
+/// already does that.
+pub(super) async fn lock_tenant(conn: &mut Tx, tenant: TenantId) -> Result<(), CoreError> {
+    if conn.backend() == Backend::Postgres {
+        query("SELECT id FROM tenants WHERE id = $1 FOR UPDATE")
+            .bind(tenant.0)
+            .execute(conn)
+            .await
+            .map_err(internal)?;
+    }
+    Ok(())
 }

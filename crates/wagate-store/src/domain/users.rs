@@ -2,8 +2,7 @@
 
 use super::{Store, conflict_on, internal};
 use chrono::{DateTime, Utc};
-use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
+use crate::db::{Row, query};
 use wagate_core::{CoreError, Email, PasswordHash, TenantId, UserRole};
 
 /// What is stored for a new user; the password is already hashed.
@@ -47,7 +46,7 @@ pub struct UserChanges {
 const USER_COLUMNS: &str =
     "id, tenant_id, email, password_hash, role, created_at, disabled_at, last_login_at";
 
-fn user_from_row(row: &SqliteRow) -> Result<User, sqlx::Error> {
+fn user_from_row(row: &Row) -> Result<User, sqlx::Error> {
     let corrupt = |column: &str| sqlx::Error::ColumnDecode {
         index: column.to_string(),
         source: format!("unexpected value in users.{column}").into(),
@@ -74,7 +73,7 @@ fn email_taken(email: &Email) -> String {
 impl Store {
     /// Creates a user; a taken email (in any case) is a `Conflict`.
     pub async fn create_user(&self, new: &NewUser) -> Result<User, CoreError> {
-        let row = sqlx::query(&format!(
+        let row = query(format!(
             "INSERT INTO users (tenant_id, email, password_hash, role, created_at)
              VALUES ($1, $2, $3, $4, $5) RETURNING {USER_COLUMNS}"
         ))
@@ -83,16 +82,16 @@ impl Store {
         .bind(new.password_hash.as_phc())
         .bind(new.role.as_str())
         .bind(Utc::now())
-        .fetch_one(self.pool())
+        .fetch_one(self.db())
         .await
         .map_err(conflict_on("users_email_key", email_taken(&new.email)))?;
         user_from_row(&row).map_err(internal)
     }
 
     pub async fn user(&self, id: i64) -> Result<Option<User>, CoreError> {
-        let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
+        let row = query(format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
             .bind(id)
-            .fetch_optional(self.pool())
+            .fetch_optional(self.db())
             .await
             .map_err(internal)?;
         row.as_ref()
@@ -102,11 +101,11 @@ impl Store {
     }
 
     pub async fn user_by_email(&self, email: &Email) -> Result<Option<User>, CoreError> {
-        let row = sqlx::query(&format!(
+        let row = query(format!(
             "SELECT {USER_COLUMNS} FROM users WHERE email = $1"
         ))
         .bind(email.as_str())
-        .fetch_optional(self.pool())
+        .fetch_optional(self.db())
         .await
         .map_err(internal)?;
         row.as_ref()
@@ -118,11 +117,11 @@ impl Store {
     /// Users of one tenant, or of every tenant when `tenant` is `None`,
     /// oldest first.
     pub async fn users(&self, tenant: Option<TenantId>) -> Result<Vec<User>, CoreError> {
-        let rows = sqlx::query(&format!(
+        let rows = query(format!(
             "SELECT {USER_COLUMNS} FROM users WHERE ($1 IS NULL OR tenant_id = $1) ORDER BY id"
         ))
         .bind(tenant.map(|t| t.0))
-        .fetch_all(self.pool())
+        .fetch_all(self.db())
         .await
         .map_err(internal)?;
         rows.iter()
@@ -140,9 +139,9 @@ impl Store {
         changes: &UserChanges,
     ) -> Result<Option<User>, CoreError> {
         let now = Utc::now();
-        let mut tx = self.pool().begin().await.map_err(internal)?;
+        let mut tx = self.db().begin().await.map_err(internal)?;
         // `disabled_at` keeps its first time when disabled twice.
-        let row = sqlx::query(&format!(
+        let row = query(format!(
             "UPDATE users SET
                  role = COALESCE($2, role),
                  tenant_id = COALESCE($3, tenant_id),
@@ -158,18 +157,18 @@ impl Store {
         .bind(changes.password_hash.as_ref().map(PasswordHash::as_phc))
         .bind(changes.disabled)
         .bind(now)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut tx)
         .await
         .map_err(internal)?;
         let Some(row) = row else { return Ok(None) };
         let user = user_from_row(&row).map_err(internal)?;
         if changes.password_hash.is_some() || changes.disabled == Some(true) {
-            sqlx::query(
+            query(
                 "UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
             )
             .bind(id)
             .bind(now)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await
             .map_err(internal)?;
         }
@@ -179,9 +178,9 @@ impl Store {
 
     /// Deletes a user and its refresh tokens; `false` when there was none.
     pub async fn delete_user(&self, id: i64) -> Result<bool, CoreError> {
-        let done = sqlx::query("DELETE FROM users WHERE id = $1")
+        let done = query("DELETE FROM users WHERE id = $1")
             .bind(id)
-            .execute(self.pool())
+            .execute(self.db())
             .await
             .map_err(internal)?;
         Ok(done.rows_affected() == 1)
@@ -189,10 +188,10 @@ impl Store {
 
     /// Notes a successful login.
     pub async fn record_login(&self, id: i64) -> Result<(), CoreError> {
-        sqlx::query("UPDATE users SET last_login_at = $2 WHERE id = $1")
+        query("UPDATE users SET last_login_at = $2 WHERE id = $1")
             .bind(id)
             .bind(Utc::now())
-            .execute(self.pool())
+            .execute(self.db())
             .await
             .map_err(internal)?;
         Ok(())

@@ -4,8 +4,8 @@
 use super::{EVENT_COLUMNS, Events, NewEvent, StoredEvent, append_in, event_from_row};
 use crate::outbound::{commit_failed, internal, now_ms, to_time};
 use chrono::{DateTime, Utc};
-use rusqlite::params;
-use sqlx::Row;
+use crate::db::{Backend, Link, query, query_scalar};
+use std::sync::OnceLock;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -93,8 +93,21 @@ WHERE id IN ( \
     WHERE ((status = 'pending' AND held_for IS NULL) \
            OR (status = 'delivering' AND claimed_until < $1)) \
       AND next_at <= $1 \
-    ORDER BY next_at, id LIMIT $3) \
+    ORDER BY next_at, id LIMIT $3 {lock}) \
 RETURNING id, endpoint_id, event_seq, attempts, created_at";
+
+/// [`CLAIM`] for each database: on PostgreSQL any node's dispatcher
+/// claims, and skips rows another one's claim has locked.
+fn claim_sql(backend: Backend) -> &'static str {
+    static SQLITE: OnceLock<String> = OnceLock::new();
+    static POSTGRES: OnceLock<String> = OnceLock::new();
+    match backend {
+        Backend::Sqlite => SQLITE.get_or_init(|| CLAIM.replace("{lock}", "")),
+        Backend::Postgres => {
+            POSTGRES.get_or_init(|| CLAIM.replace("{lock}", "FOR UPDATE SKIP LOCKED"))
+        }
+    }
+}
 
 impl Events {
     /// Takes up to `limit` due deliveries for `visibility`; one whose
@@ -110,7 +123,7 @@ impl Events {
             .committer
             .run(move |conn| {
                 Box::pin(async move {
-                    sqlx::query(CLAIM)
+                    query(claim_sql(conn.backend()))
                         .bind(now)
                         .bind(until)
                         .bind(i64::from(limit))
@@ -143,12 +156,10 @@ impl Events {
         &self,
         seqs: &[i64],
     ) -> Result<HashMap<i64, StoredEvent>, CoreError> {
-        let seqs = serde_json::to_string(seqs).map_err(|e| CoreError::Internal(e.to_string()))?;
-        let rows = sqlx::query(&format!(
-            "SELECT {EVENT_COLUMNS} FROM events WHERE seq IN (SELECT value FROM json_each($1))"
-        ))
-        .bind(seqs)
-        .fetch_all(self.pool())
+        let mut q = query(format!("SELECT {EVENT_COLUMNS} FROM events WHERE seq IN "));
+        q.push_list(seqs.iter().copied());
+        let rows = q
+        .fetch_all(self.db())
         .await
         .map_err(internal)?;
         rows.iter()
@@ -164,11 +175,11 @@ impl Events {
 
     /// When the next delivery falls due, if any is waiting.
     pub async fn next_delivery_due(&self) -> Result<Option<i64>, CoreError> {
-        sqlx::query_scalar(
+        query_scalar(
             "SELECT MIN(CASE WHEN status = 'delivering' THEN claimed_until ELSE next_at END) \
              FROM webhook_deliveries WHERE status IN ('pending', 'delivering') AND held_for IS NULL",
         )
-        .fetch_one(self.pool())
+        .fetch_one(self.db())
         .await
         .map_err(internal)
     }
@@ -178,7 +189,7 @@ impl Events {
     pub async fn record_attempt(&self, a: Attempt) -> Result<(), CoreError> {
         let seq = self
             .committer
-            .run_direct(move |db| record_in(db, &a))
+            .run(move |link| Box::pin(async move { record_in(link, &a).await }))
             .await
             .map_err(commit_failed)?;
         if let Some(seq) = seq {
@@ -212,7 +223,7 @@ impl Events {
         self.committer
             .run(move |conn| {
                 Box::pin(async move {
-                    sqlx::query(
+                    query(
                         "UPDATE webhook_deliveries SET status = $2, claimed_until = NULL, \
                          last_error = COALESCE($3, last_error), updated_at = $4 \
                          WHERE id = $1 AND status IN ('pending', 'delivering')",
@@ -241,12 +252,12 @@ impl Events {
         self.committer
             .run(move |conn| {
                 Box::pin(async move {
-                    sqlx::query("UPDATE events SET data = $2 WHERE seq = $1")
+                    query("UPDATE events SET data = $2 WHERE seq = $1")
                         .bind(event_seq)
                         .bind(data.to_string())
                         .execute(&mut *conn)
                         .await?;
-                    sqlx::query(
+                    query(
                         "UPDATE webhook_deliveries SET held_for = NULL, next_at = $2, updated_at = $2 \
                          WHERE event_seq = $1 AND held_for IS NOT NULL",
                     )
@@ -266,12 +277,12 @@ impl Events {
     /// Events whose deliveries still wait on something (after a restart:
     /// media downloads that never finished).
     pub async fn held_events(&self) -> Result<Vec<StoredEvent>, CoreError> {
-        let rows = sqlx::query(&format!(
+        let rows = query(format!(
             "SELECT {EVENT_COLUMNS} FROM events \
              WHERE seq IN (SELECT DISTINCT event_seq FROM webhook_deliveries \
                            WHERE held_for IS NOT NULL AND status = 'pending')"
         ))
-        .fetch_all(self.pool())
+        .fetch_all(self.db())
         .await
         .map_err(internal)?;
         rows.iter().map(event_from_row).collect()
@@ -283,12 +294,12 @@ impl Events {
         tenant: TenantId,
         id: &str,
     ) -> Result<Option<StoredEvent>, CoreError> {
-        let row = sqlx::query(&format!(
+        let row = query(format!(
             "SELECT {EVENT_COLUMNS} FROM events WHERE tenant_id = $1 AND id = $2"
         ))
         .bind(tenant.0)
         .bind(id)
-        .fetch_optional(self.pool())
+        .fetch_optional(self.db())
         .await
         .map_err(internal)?;
         row.as_ref().map(event_from_row).transpose()
@@ -297,14 +308,14 @@ impl Events {
     /// Queues `event_seq` to the endpoint again, due now.
     pub async fn resend(&self, endpoint_id: &str, event_seq: i64) -> Result<i64, CoreError> {
         let now = now_ms();
-        let id = sqlx::query_scalar(
+        let id = query_scalar(
             "INSERT INTO webhook_deliveries (endpoint_id, event_seq, next_at, created_at, updated_at) \
              VALUES ($1, $2, $3, $3, $3) RETURNING id",
         )
         .bind(endpoint_id)
         .bind(event_seq)
         .bind(now)
-        .fetch_one(self.pool())
+        .fetch_one(self.db())
         .await
         .map_err(internal)?;
         self.queued.notify_one();
@@ -321,21 +332,26 @@ impl Events {
         until: DateTime<Utc>,
     ) -> Result<u64, CoreError> {
         let now = now_ms();
-        let done = sqlx::query(
+        let wanted = match self.db().backend() {
+            Backend::Sqlite => {
+                "EXISTS (SELECT 1 FROM json_each(w.events) WHERE value = '*' OR value = e.kind)"
+            }
+            Backend::Postgres => "(w.events::jsonb ? '*' OR w.events::jsonb ? e.kind)",
+        };
+        let done = query(format!(
             "INSERT INTO webhook_deliveries (endpoint_id, event_seq, next_at, created_at, updated_at) \
              SELECT w.id, e.seq, $5, $5, $5 FROM events e JOIN webhook_endpoints w \
                ON w.id = $2 AND w.tenant_id = e.tenant_id \
               AND (w.session_id IS NULL OR w.session_id = e.session_id) \
-             WHERE e.tenant_id = $1 AND e.created_at >= $3 AND e.created_at < $4 \
-               AND EXISTS (SELECT 1 FROM json_each(w.events) WHERE value = '*' OR value = e.kind) \
+             WHERE e.tenant_id = $1 AND e.created_at >= $3 AND e.created_at < $4 AND {wanted} \
              ORDER BY e.seq",
-        )
+        ))
         .bind(tenant.0)
         .bind(endpoint_id)
         .bind(since.timestamp_millis())
         .bind(until.timestamp_millis())
         .bind(now)
-        .execute(self.pool())
+        .execute(self.db())
         .await
         .map_err(internal)?;
         self.queued.notify_one();
@@ -349,7 +365,7 @@ impl Events {
         before_id: Option<i64>,
         limit: u32,
     ) -> Result<Vec<DeliveryRecord>, CoreError> {
-        let rows = sqlx::query(
+        let rows = query(
             "SELECT d.id, e.id AS event_id, e.kind, d.status, d.attempts, d.next_at, \
                     d.last_status, d.last_error, d.created_at, d.delivered_at \
              FROM webhook_deliveries d JOIN events e ON e.seq = d.event_seq \
@@ -358,7 +374,7 @@ impl Events {
         .bind(endpoint_id)
         .bind(before_id.unwrap_or(i64::MAX))
         .bind(i64::from(limit))
-        .fetch_all(self.pool())
+        .fetch_all(self.db())
         .await
         .map_err(internal)?;
         rows.iter()
@@ -393,7 +409,7 @@ impl Events {
         before_id: Option<i64>,
         limit: u32,
     ) -> Result<Vec<AttemptRecord>, CoreError> {
-        let rows = sqlx::query(
+        let rows = query(
             "SELECT a.id, a.delivery_id, e.id AS event_id, e.kind, a.attempt, a.at, a.status_code, \
                     a.latency_ms, a.response_body, a.error, a.verdict \
              FROM webhook_attempts a JOIN webhook_deliveries d ON d.id = a.delivery_id \
@@ -403,7 +419,7 @@ impl Events {
         .bind(endpoint_id)
         .bind(before_id.unwrap_or(i64::MAX))
         .bind(i64::from(limit))
-        .fetch_all(self.pool())
+        .fetch_all(self.db())
         .await
         .map_err(internal)?;
         rows.iter()
@@ -430,73 +446,80 @@ impl Events {
 }
 
 /// The writes of one attempt; returns the `seq` of a `webhook.disabled`
-/// event if the endpoint was disabled. Runs as a direct job: it may write
-/// an event, and events are written there.
-fn record_in(db: &rusqlite::Connection, a: &Attempt) -> rusqlite::Result<Option<i64>> {
+/// event if the endpoint was disabled. Runs as a job of the writer: it
+/// may write an event, and events are written there.
+async fn record_in(link: &mut Link<'_>, a: &Attempt) -> Result<Option<i64>, sqlx::Error> {
     let now = now_ms();
-    db.prepare_cached(
+    query(
         "INSERT INTO webhook_attempts (delivery_id, endpoint_id, attempt, at, status_code, \
-         latency_ms, response_body, error, verdict) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    )?
-    .execute(params![
-        a.delivery_id,
-        a.endpoint_id,
-        i64::from(a.attempt),
-        now,
-        a.status_code.map(i64::from),
-        a.latency.as_millis() as i64,
-        a.response_body,
-        a.error,
-        a.verdict,
-    ])?;
+         latency_ms, response_body, error, verdict) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(a.delivery_id)
+    .bind(a.endpoint_id.as_str())
+    .bind(i64::from(a.attempt))
+    .bind(now)
+    .bind(a.status_code.map(i64::from))
+    .bind(a.latency.as_millis() as i64)
+    .bind(a.response_body.as_deref())
+    .bind(a.error.as_deref())
+    .bind(a.verdict.as_str())
+    .execute(&mut *link)
+    .await?;
     let (status, next_at) = match a.next {
         DeliveryState::Delivered => ("delivered", now),
         DeliveryState::RetryAt(at) => ("pending", at),
         DeliveryState::Failed => ("failed", now),
     };
-    db.prepare_cached(
-        "UPDATE webhook_deliveries SET status = ?2, next_at = ?3, claimed_until = NULL, \
-         last_status = ?4, last_error = ?5, updated_at = ?6, \
-         delivered_at = CASE WHEN ?2 = 'delivered' THEN ?6 ELSE delivered_at END \
-         WHERE id = ?1 AND status = 'delivering'",
-    )?
-    .execute(params![
-        a.delivery_id,
-        status,
-        next_at,
-        a.status_code.map(i64::from),
-        a.error,
-        now,
-    ])?;
+    query(
+        "UPDATE webhook_deliveries SET status = $2, next_at = $3, claimed_until = NULL, \
+         last_status = $4, last_error = $5, updated_at = $6, \
+         delivered_at = CASE WHEN $2 = 'delivered' THEN $6 ELSE delivered_at END \
+         WHERE id = $1 AND status = 'delivering'",
+    )
+    .bind(a.delivery_id)
+    .bind(status)
+    .bind(next_at)
+    .bind(a.status_code.map(i64::from))
+    .bind(a.error.as_deref())
+    .bind(now)
+    .execute(&mut *link)
+    .await?;
     // The failure run starts at the first failed attempt and ends at the
     // next success.
-    db.prepare_cached(
-        "UPDATE webhook_endpoints SET failing_since = CASE WHEN ?2 THEN NULL \
-         ELSE COALESCE(failing_since, ?3) END WHERE id = ?1",
-    )?
-    .execute(params![
-        a.endpoint_id,
-        a.next == DeliveryState::Delivered,
-        now
-    ])?;
+    query(
+        "UPDATE webhook_endpoints SET failing_since = CASE WHEN $2 THEN NULL \
+         ELSE COALESCE(failing_since, $3) END WHERE id = $1",
+    )
+    .bind(a.endpoint_id.as_str())
+    .bind(a.next == DeliveryState::Delivered)
+    .bind(now)
+    .execute(&mut *link)
+    .await?;
     let Some(event) = &a.disable else {
         return Ok(None);
     };
     let reason = event.data["reason"].as_str().unwrap_or("disabled");
-    let disabled = db
-        .prepare_cached(
-            "UPDATE webhook_endpoints SET enabled = 0, disabled_reason = ?2, updated_at = ?3 \
-             WHERE id = ?1 AND enabled = 1",
-        )?
-        .execute(params![a.endpoint_id, reason, now])?;
-    if disabled == 0 {
+    let disabled = query(
+        "UPDATE webhook_endpoints SET enabled = FALSE, disabled_reason = $2, updated_at = $3 \
+         WHERE id = $1 AND enabled = TRUE",
+    )
+    .bind(a.endpoint_id.as_str())
+    .bind(reason)
+    .bind(now)
+    .execute(&mut *link)
+    .await?;
+    if disabled.rows_affected() == 0 {
         return Ok(None);
     }
     // Undelivered events stay in the log; a replay sends them later.
-    db.prepare_cached(
+    query(
         "UPDATE webhook_deliveries SET status = 'cancelled', last_error = 'endpoint disabled', \
-         updated_at = ?2 WHERE endpoint_id = ?1 AND status IN ('pending', 'delivering') AND id != ?3",
-    )?
-    .execute(params![a.endpoint_id, now, a.delivery_id])?;
-    append_in(db, event, now).map(Some)
+         updated_at = $2 WHERE endpoint_id = $1 AND status IN ('pending', 'delivering') AND id != $3",
+    )
+    .bind(a.endpoint_id.as_str())
+    .bind(now)
+    .bind(a.delivery_id)
+    .execute(&mut *link)
+    .await?;
+    append_in(link, event, now).await.map(Some)
 }

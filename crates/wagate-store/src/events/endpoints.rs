@@ -5,8 +5,7 @@
 use super::Events;
 use crate::outbound::{internal, now_ms, to_time};
 use chrono::{DateTime, Utc};
-use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
+use crate::db::{Row, query};
 use wagate_core::{CoreError, SessionId, TenantId};
 
 /// An endpoint to create. Validation (URL, filter, headers, shape) is the
@@ -65,7 +64,7 @@ impl Events {
         let sealed = self
             .cipher
             .seal(&Self::secret_aad(e.tenant, &e.id), e.secret.as_bytes());
-        sqlx::query(
+        query(
             "INSERT INTO webhook_endpoints (id, tenant_id, session_id, url, events, secret, headers, \
              shape, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
         )
@@ -78,7 +77,7 @@ impl Events {
         .bind(json(&e.headers))
         .bind(&e.shape)
         .bind(now)
-        .execute(self.pool())
+        .execute(self.db())
         .await
         .map_err(internal)?;
         self.endpoint(e.tenant, &e.id)
@@ -92,12 +91,12 @@ impl Events {
         tenant: TenantId,
         id: &str,
     ) -> Result<Option<Endpoint>, CoreError> {
-        let row = sqlx::query(&format!(
+        let row = query(format!(
             "SELECT {COLUMNS} FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2"
         ))
         .bind(tenant.0)
         .bind(id)
-        .fetch_optional(self.pool())
+        .fetch_optional(self.db())
         .await
         .map_err(internal)?;
         row.map(|r| self.endpoint_from_row(&r)).transpose()
@@ -110,13 +109,13 @@ impl Events {
         tenant: TenantId,
         session: Option<&SessionId>,
     ) -> Result<Vec<Endpoint>, CoreError> {
-        let rows = sqlx::query(&format!(
+        let rows = query(format!(
             "SELECT {COLUMNS} FROM webhook_endpoints WHERE tenant_id = $1 \
              AND ($2 IS NULL OR session_id IS NULL OR session_id = $2) ORDER BY created_at, id"
         ))
         .bind(tenant.0)
         .bind(session.map(SessionId::as_str))
-        .fetch_all(self.pool())
+        .fetch_all(self.db())
         .await
         .map_err(internal)?;
         rows.iter().map(|r| self.endpoint_from_row(r)).collect()
@@ -134,12 +133,12 @@ impl Events {
             self.cipher
                 .seal(&Self::secret_aad(tenant, id), s.as_bytes())
         });
-        let done = sqlx::query(
+        let done = query(
             "UPDATE webhook_endpoints SET url = COALESCE($3, url), events = COALESCE($4, events), \
              secret = COALESCE($5, secret), headers = COALESCE($6, headers), \
              shape = COALESCE($7, shape), enabled = COALESCE($8, enabled), \
-             disabled_reason = CASE WHEN $8 = 1 THEN NULL ELSE disabled_reason END, \
-             failing_since = CASE WHEN $8 = 1 THEN NULL ELSE failing_since END, \
+             disabled_reason = CASE WHEN $8 THEN NULL ELSE disabled_reason END, \
+             failing_since = CASE WHEN $8 THEN NULL ELSE failing_since END, \
              updated_at = $9 WHERE tenant_id = $1 AND id = $2",
         )
         .bind(tenant.0)
@@ -151,7 +150,7 @@ impl Events {
         .bind(&patch.shape)
         .bind(patch.enabled)
         .bind(now_ms())
-        .execute(self.pool())
+        .execute(self.db())
         .await
         .map_err(internal)?;
         if done.rows_affected() == 0 {
@@ -163,27 +162,27 @@ impl Events {
     /// Removes the endpoint and cancels its undelivered events. Returns
     /// whether it existed.
     pub async fn delete_endpoint(&self, tenant: TenantId, id: &str) -> Result<bool, CoreError> {
-        let mut tx = self.pool().begin().await.map_err(internal)?;
-        let done = sqlx::query("DELETE FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2")
+        let mut tx = self.db().begin().await.map_err(internal)?;
+        let done = query("DELETE FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2")
             .bind(tenant.0)
             .bind(id)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await
             .map_err(internal)?;
-        sqlx::query(
+        query(
             "UPDATE webhook_deliveries SET status = 'cancelled', updated_at = $2 \
              WHERE endpoint_id = $1 AND status IN ('pending', 'delivering')",
         )
         .bind(id)
         .bind(now_ms())
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await
         .map_err(internal)?;
         tx.commit().await.map_err(internal)?;
         Ok(done.rows_affected() == 1)
     }
 
-    fn endpoint_from_row(&self, row: &SqliteRow) -> Result<Endpoint, CoreError> {
+    fn endpoint_from_row(&self, row: &Row) -> Result<Endpoint, CoreError> {
         let id: String = row.try_get("id").map_err(internal)?;
         let tenant = TenantId(row.try_get("tenant_id").map_err(internal)?);
         let session: Option<String> = row.try_get("session_id").map_err(internal)?;

@@ -16,7 +16,7 @@ use crate::cipher::StateCipher;
 use crate::commit::Committer;
 use crate::outbound::{commit_failed, internal, now_ms, to_time};
 use chrono::{DateTime, Utc};
-use sqlx::Row;
+use crate::db::{Db, Row, query, query_scalar};
 use std::sync::Arc;
 use tokio::sync::watch;
 use wagate_core::{CoreError, SessionId, SessionKey, TenantId};
@@ -75,8 +75,8 @@ impl std::fmt::Debug for Events {
 
 impl Events {
     pub async fn new(committer: Committer, cipher: Arc<StateCipher>) -> Result<Events, CoreError> {
-        let last: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM events")
-            .fetch_one(committer.pool())
+        let last: i64 = query_scalar("SELECT COALESCE(MAX(seq), 0) FROM events")
+            .fetch_one(committer.db())
             .await
             .map_err(internal)?;
         Ok(Events {
@@ -97,11 +97,14 @@ impl Events {
     pub async fn append(&self, events: Vec<NewEvent>) -> Result<Vec<i64>, CoreError> {
         let seqs = self
             .committer
-            .run_direct(move |db| {
-                events
-                    .iter()
-                    .map(|e| append_in(db, e, now_ms()))
-                    .collect::<rusqlite::Result<Vec<_>>>()
+            .run(move |link| {
+                Box::pin(async move {
+                    let mut seqs = Vec::with_capacity(events.len());
+                    for e in &events {
+                        seqs.push(append_in(link, e, now_ms()).await?);
+                    }
+                    Ok(seqs)
+                })
             })
             .await
             .map_err(commit_failed)?;
@@ -117,11 +120,14 @@ impl Events {
     ) -> Result<Vec<Option<i64>>, CoreError> {
         let seqs = self
             .committer
-            .run_direct(move |db| {
-                items
-                    .iter()
-                    .map(|(key, event)| append::append_inbound_in(db, key, event))
-                    .collect::<rusqlite::Result<Vec<_>>>()
+            .run(move |link| {
+                Box::pin(async move {
+                    let mut seqs = Vec::with_capacity(items.len());
+                    for (key, event) in &items {
+                        seqs.push(append::append_inbound_in(link, key, event).await?);
+                    }
+                    Ok(seqs)
+                })
             })
             .await
             .map_err(commit_failed)?;
@@ -152,7 +158,7 @@ impl Events {
         after_seq: i64,
         limit: u32,
     ) -> Result<Vec<StoredEvent>, CoreError> {
-        let rows = sqlx::query(&format!(
+        let rows = query(format!(
             "SELECT {EVENT_COLUMNS} FROM events \
              WHERE tenant_id = $1 AND ($2 IS NULL OR session_id = $2) AND seq > $3 \
              ORDER BY seq LIMIT $4"
@@ -161,7 +167,7 @@ impl Events {
         .bind(session.map(SessionId::as_str))
         .bind(after_seq)
         .bind(i64::from(limit))
-        .fetch_all(self.committer.pool())
+        .fetch_all(self.committer.db())
         .await
         .map_err(internal)?;
         rows.iter().map(event_from_row).collect()
@@ -169,22 +175,22 @@ impl Events {
 
     /// One event by `seq`.
     pub async fn get(&self, seq: i64) -> Result<Option<StoredEvent>, CoreError> {
-        let row = sqlx::query(&format!(
+        let row = query(format!(
             "SELECT {EVENT_COLUMNS} FROM events WHERE seq = $1"
         ))
         .bind(seq)
-        .fetch_optional(self.committer.pool())
+        .fetch_optional(self.committer.db())
         .await
         .map_err(internal)?;
         row.as_ref().map(event_from_row).transpose()
     }
 
-    fn pool(&self) -> &sqlx::SqlitePool {
-        self.committer.pool()
+    fn db(&self) -> &Db {
+        self.committer.db()
     }
 }
 
-fn event_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<StoredEvent, CoreError> {
+fn event_from_row(row: &Row) -> Result<StoredEvent, CoreError> {
     let session: String = row.try_get("session_id").map_err(internal)?;
     let data: String = row.try_get("data").map_err(internal)?;
     Ok(StoredEvent {

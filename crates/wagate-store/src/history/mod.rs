@@ -15,8 +15,7 @@ pub use sweep::{RetentionSweeper, SweepReport, sweep_once};
 use crate::domain::Store;
 use crate::outbound::{internal, to_time};
 use chrono::{DateTime, Utc};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Row, Sqlite};
+use crate::db::{Row, query, query_scalar};
 use wagate_core::{CoreError, SessionKey};
 
 /// Most items a history page holds.
@@ -114,7 +113,7 @@ impl Store {
         limit: u32,
     ) -> Result<HistoryPage<ChatRecord>, CoreError> {
         let limit = limit.clamp(1, MAX_PAGE);
-        let rows = sqlx::query(&format!(
+        let rows = query(format!(
             "SELECT c.is_group, c.message_count, c.last_seq, {MESSAGE_COLUMNS} \
              FROM chats c JOIN chat_messages m ON m.seq = c.last_seq {MESSAGE_JOINS} \
              WHERE c.tenant_id = $1 AND c.session_id = $2 AND c.last_seq < $3 \
@@ -124,7 +123,7 @@ impl Store {
         .bind(key.session.as_str())
         .bind(cursor.unwrap_or(i64::MAX))
         .bind(i64::from(limit) + 1)
-        .fetch_all(self.pool())
+        .fetch_all(self.db())
         .await
         .map_err(internal)?;
         let chats = rows
@@ -156,7 +155,7 @@ impl Store {
             Some(seq) => Some(self.cursor_time(key, &q.chat_jid, seq).await?),
             None => None,
         };
-        let mut b: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
+        let mut b = query(format!(
             "SELECT {MESSAGE_COLUMNS} FROM chat_messages m {MESSAGE_JOINS} WHERE m.tenant_id = "
         ));
         b.push_bind(key.tenant.0)
@@ -184,7 +183,7 @@ impl Store {
         }
         b.push(format!(" ORDER BY m.at {order}, m.seq {order} LIMIT "))
             .push_bind(i64::from(limit) + 1);
-        let rows = b.build().fetch_all(self.pool()).await.map_err(internal)?;
+        let rows = b.fetch_all(self.db()).await.map_err(internal)?;
         let items = rows
             .iter()
             .map(message_from_row)
@@ -194,7 +193,7 @@ impl Store {
     }
 
     async fn cursor_time(&self, key: &SessionKey, chat: &str, seq: i64) -> Result<i64, CoreError> {
-        let at: Option<i64> = sqlx::query_scalar(
+        let at: Option<i64> = query_scalar(
             "SELECT at FROM chat_messages \
              WHERE seq = $1 AND tenant_id = $2 AND session_id = $3 AND chat_jid = $4",
         )
@@ -202,7 +201,7 @@ impl Store {
         .bind(key.tenant.0)
         .bind(key.session.as_str())
         .bind(chat)
-        .fetch_optional(self.pool())
+        .fetch_optional(self.db())
         .await
         .map_err(internal)?;
         at.ok_or_else(|| {
@@ -222,7 +221,7 @@ fn page<T>(mut items: Vec<T>, limit: u32, cursor: impl Fn(&T) -> i64) -> History
     HistoryPage { items, next }
 }
 
-fn json_column(row: &SqliteRow, column: &str) -> Result<Option<serde_json::Value>, sqlx::Error> {
+fn json_column(row: &Row, column: &str) -> Result<Option<serde_json::Value>, sqlx::Error> {
     let raw: Option<String> = row.try_get(column)?;
     raw.map(|s| {
         serde_json::from_str(&s).map_err(|e| sqlx::Error::ColumnDecode {
@@ -233,7 +232,7 @@ fn json_column(row: &SqliteRow, column: &str) -> Result<Option<serde_json::Value
     .transpose()
 }
 
-fn message_from_row(row: &SqliteRow) -> Result<HistoryMessage, sqlx::Error> {
+fn message_from_row(row: &Row) -> Result<HistoryMessage, sqlx::Error> {
     let time = |c: &str| -> Result<Option<DateTime<Utc>>, sqlx::Error> {
         Ok(row.try_get::<Option<i64>, _>(c)?.map(to_time))
     };

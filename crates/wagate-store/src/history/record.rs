@@ -1,10 +1,10 @@
-//! Writing history rows, always inside a direct job that already runs for
-//! the message (see `crate::commit`): the inbound event's commit, or the
+//! Writing history rows, always inside a job of the database writer that
+//! already runs for the message (see `crate::commit`): the inbound event's commit, or the
 //! outcome writer's batch. Edits, deletions and reactions change the row
 //! of the message they target instead of adding one, as a chat shows
 //! them.
 
-use rusqlite::{Connection, params};
+use crate::db::{Backend, Link, query};
 use wagate_core::SessionKey;
 use wagate_core::events::{InboundKind, InboundMessage};
 use wagate_core::outbound::{Content, OutboundBody};
@@ -28,13 +28,13 @@ fn phone_jid(phone: &str) -> String {
 
 /// Records a received message (or applies the change it makes) under
 /// event `event_seq`, received at `now`.
-pub(crate) fn record_inbound_in(
-    db: &Connection,
+pub(crate) async fn record_inbound_in(
+    link: &mut Link<'_>,
     key: &SessionKey,
     event_seq: i64,
     m: &InboundMessage,
     now: i64,
-) -> rusqlite::Result<()> {
+) -> Result<(), sqlx::Error> {
     let chat = inbound_chat(m);
     let sender = m.from.phone.as_deref().map(phone_jid);
     let sender = sender.unwrap_or_else(|| m.from.jid.clone());
@@ -51,17 +51,17 @@ pub(crate) fn record_inbound_in(
     match m.kind {
         InboundKind::Edit => {
             let Some(edit) = &m.edit else { return Ok(()) };
-            target.edit(db, &edit.target_id, "in", &edit.text)
+            target.edit(link, &edit.target_id, "in", &edit.text).await
         }
         InboundKind::Revoke => {
             let Some(revoke) = &m.revoke else {
                 return Ok(());
             };
-            target.delete(db, &revoke.target_id)
+            target.delete(link, &revoke.target_id).await
         }
         InboundKind::Reaction => {
             let Some(r) = &m.reaction else { return Ok(()) };
-            target.react(db, &r.target_id, &sender, &r.emoji)
+            target.react(link, &r.target_id, &sender, &r.emoji).await
         }
         // A vote changes a tally, not a message of the chat.
         InboundKind::PollVote => Ok(()),
@@ -80,7 +80,7 @@ pub(crate) fn record_inbound_in(
                 at,
                 event_seq: Some(event_seq),
             };
-            insert(db, key, &row)
+            insert(link, key, &row).await
         }
     }
 }
@@ -98,14 +98,14 @@ pub(crate) struct Outgoing<'a> {
 /// Records a message this session sent, the first time the outcome writer
 /// sees it leave the queue: `sent` says WhatsApp took it (else it failed).
 /// A failed edit, deletion or reaction changed nothing and is left out.
-pub(crate) fn record_outbound_in(
-    db: &Connection,
+pub(crate) async fn record_outbound_in(
+    link: &mut Link<'_>,
     key: &SessionKey,
     message: &Outgoing<'_>,
     at: i64,
     now: i64,
     sent: bool,
-) -> rusqlite::Result<()> {
+) -> Result<(), sqlx::Error> {
     // The server's ack is stamped in whole seconds, like a received
     // message: placed, as those are, at the moment it was recorded within
     // its second, so a message received earlier in that second stays
@@ -125,10 +125,10 @@ pub(crate) fn record_outbound_in(
         at,
     };
     match body.map(|b| b.content) {
-        Some(Content::Edit { target: t, text }) if sent => target.edit(db, &t.id, "out", &text),
-        Some(Content::Delete { target: t }) if sent => target.delete(db, &t.id),
+        Some(Content::Edit { target: t, text }) if sent => target.edit(link, &t.id, "out", &text).await,
+        Some(Content::Delete { target: t }) if sent => target.delete(link, &t.id).await,
         Some(Content::Reaction { target: t, emoji }) if sent => {
-            target.react(db, &t.id, REACTOR_ME, &emoji)
+            target.react(link, &t.id, REACTOR_ME, &emoji).await
         }
         Some(Content::Edit { .. } | Content::Delete { .. } | Content::Reaction { .. }) => Ok(()),
         content => {
@@ -143,7 +143,7 @@ pub(crate) fn record_outbound_in(
                 at,
                 event_seq: None,
             };
-            insert(db, key, &row)
+            insert(link, key, &row).await
         }
     }
 }
@@ -161,24 +161,24 @@ struct NewRow<'a> {
 
 /// Adds the row (once: a late ack after a failure finds it there) and
 /// makes it its chat's newest message unless an earlier-written one is.
-fn insert(db: &Connection, key: &SessionKey, row: &NewRow<'_>) -> rusqlite::Result<()> {
-    db.prepare_cached(
+async fn insert(link: &mut Link<'_>, key: &SessionKey, row: &NewRow<'_>) -> Result<(), sqlx::Error> {
+    query(
         "INSERT INTO chat_messages (tenant_id, session_id, chat_jid, direction, message_id, \
-         sender_jid, kind, text, at, event_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
+         sender_jid, kind, text, at, event_seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
          ON CONFLICT DO NOTHING",
-    )?
-    .execute(params![
-        key.tenant.0,
-        key.session.as_str(),
-        row.chat,
-        row.direction,
-        row.message_id,
-        row.sender,
-        row.kind,
-        row.text,
-        row.at,
-        row.event_seq,
-    ])?;
+    )
+    .bind(key.tenant.0)
+    .bind(key.session.as_str())
+    .bind(row.chat)
+    .bind(row.direction)
+    .bind(row.message_id)
+    .bind(row.sender)
+    .bind(row.kind)
+    .bind(row.text)
+    .bind(row.at)
+    .bind(row.event_seq)
+    .execute(link)
+    .await?;
     // Its chat's count and newest message follow in the same statement:
     // trigger `chat_messages_count_in_chat`.
     Ok(())
@@ -194,59 +194,82 @@ struct Target<'a> {
 
 impl Target<'_> {
     /// New text; only the author edits, so the direction must match.
-    fn edit(&self, db: &Connection, id: &str, direction: &str, text: &str) -> rusqlite::Result<()> {
-        db.prepare_cached(
-            "UPDATE chat_messages SET text = ?6, edited_at = ?5 \
-             WHERE tenant_id = ?1 AND session_id = ?2 AND chat_jid = ?3 AND message_id = ?4 \
-               AND direction = ?7 AND deleted_at IS NULL",
-        )?
-        .execute(params![
-            self.key.tenant.0,
-            self.key.session.as_str(),
-            self.chat,
-            id,
-            self.at,
-            text,
-            direction,
-        ])
+    async fn edit(
+        &self,
+        link: &mut Link<'_>,
+        id: &str,
+        direction: &str,
+        text: &str,
+    ) -> Result<(), sqlx::Error> {
+        query(
+            "UPDATE chat_messages SET text = $6, edited_at = $5 \
+             WHERE tenant_id = $1 AND session_id = $2 AND chat_jid = $3 AND message_id = $4 \
+               AND direction = $7 AND deleted_at IS NULL",
+        )
+        .bind(self.key.tenant.0)
+        .bind(self.key.session.as_str())
+        .bind(self.chat)
+        .bind(id)
+        .bind(self.at)
+        .bind(text)
+        .bind(direction)
+        .execute(link)
+        .await
         .map(|_| ())
     }
 
     /// Deleted for everyone: by its author, or in a group by an admin, so
     /// either direction.
-    fn delete(&self, db: &Connection, id: &str) -> rusqlite::Result<()> {
-        db.prepare_cached(
-            "UPDATE chat_messages SET deleted_at = COALESCE(deleted_at, ?5) \
-             WHERE tenant_id = ?1 AND session_id = ?2 AND chat_jid = ?3 AND message_id = ?4",
-        )?
-        .execute(params![
-            self.key.tenant.0,
-            self.key.session.as_str(),
-            self.chat,
-            id,
-            self.at,
-        ])
+    async fn delete(&self, link: &mut Link<'_>, id: &str) -> Result<(), sqlx::Error> {
+        query(
+            "UPDATE chat_messages SET deleted_at = COALESCE(deleted_at, $5) \
+             WHERE tenant_id = $1 AND session_id = $2 AND chat_jid = $3 AND message_id = $4",
+        )
+        .bind(self.key.tenant.0)
+        .bind(self.key.session.as_str())
+        .bind(self.chat)
+        .bind(id)
+        .bind(self.at)
+        .execute(link)
+        .await
         .map(|_| ())
     }
 
-    /// One reaction per reactor; an empty emoji takes it back.
-    fn react(&self, db: &Connection, id: &str, reactor: &str, emoji: &str) -> rusqlite::Result<()> {
-        // JSON path keys are quoted: JIDs hold '@' and '.'.
-        let path = format!("$.\"{}\"", reactor.replace('"', ""));
-        db.prepare_cached(
-            "UPDATE chat_messages SET reactions = CASE WHEN ?6 = '' \
-               THEN json_remove(COALESCE(reactions, '{}'), ?5) \
-               ELSE json_set(COALESCE(reactions, '{}'), ?5, ?6) END \
-             WHERE tenant_id = ?1 AND session_id = ?2 AND chat_jid = ?3 AND message_id = ?4",
-        )?
-        .execute(params![
-            self.key.tenant.0,
-            self.key.session.as_str(),
-            self.chat,
-            id,
-            path,
-            emoji,
-        ])
-        .map(|_| ())
+    /// One reaction per reactor; an empty emoji takes it back. Reactions
+    /// are a JSON object from reactor to emoji.
+    async fn react(
+        &self,
+        link: &mut Link<'_>,
+        id: &str,
+        reactor: &str,
+        emoji: &str,
+    ) -> Result<(), sqlx::Error> {
+        let sql = match link.backend() {
+            // JSON path keys are quoted: JIDs hold '@' and '.'.
+            Backend::Sqlite => {
+                "UPDATE chat_messages SET reactions = CASE WHEN $6 = '' \
+                   THEN json_remove(COALESCE(reactions, '{}'), $5) \
+                   ELSE json_set(COALESCE(reactions, '{}'), $5, $6) END \
+                 WHERE tenant_id = $1 AND session_id = $2 AND chat_jid = $3 AND message_id = $4"
+            }
+            Backend::Postgres => {
+                "UPDATE chat_messages SET reactions = CASE WHEN $6 = '' \
+                   THEN (COALESCE(reactions, '{}')::jsonb - $7)::text \
+                   ELSE jsonb_set(COALESCE(reactions, '{}')::jsonb, ARRAY[$7], to_jsonb($6))::text END \
+                 WHERE tenant_id = $1 AND session_id = $2 AND chat_jid = $3 AND message_id = $4"
+            }
+        };
+        let reactor = reactor.replace('"', "");
+        query(sql)
+            .bind(self.key.tenant.0)
+            .bind(self.key.session.as_str())
+            .bind(self.chat)
+            .bind(id)
+            .bind(format!("$.\"{reactor}\""))
+            .bind(emoji)
+            .bind(reactor)
+            .execute(link)
+            .await
+            .map(|_| ())
     }
 }

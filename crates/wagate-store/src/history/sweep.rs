@@ -9,7 +9,8 @@
 
 use crate::commit::Committer;
 use crate::outbound::{commit_failed, internal, now_ms};
-use sqlx::SqliteConnection;
+use crate::db::{Link, query, query_scalar};
+use futures::future::LocalBoxFuture;
 use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -40,11 +41,15 @@ pub async fn sweep_once(
     default_days: u32,
     batch: u32,
 ) -> Result<SweepReport, CoreError> {
-    let tenants: Vec<(i64, Option<i64>)> =
-        sqlx::query_as("SELECT id, history_retention_days FROM tenants ORDER BY id")
-            .fetch_all(committer.pool())
-            .await
-            .map_err(internal)?;
+    let tenants = query("SELECT id, history_retention_days FROM tenants ORDER BY id")
+        .fetch_all(committer.db())
+        .await
+        .and_then(|rows| {
+            rows.iter()
+                .map(|r| Ok::<(i64, Option<i64>), _>((r.try_get(0)?, r.try_get(1)?)))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .map_err(internal)?;
     let mut report = SweepReport::default();
     for (tenant, days) in tenants {
         let days = days.unwrap_or(i64::from(default_days));
@@ -52,12 +57,12 @@ pub async fn sweep_once(
             continue;
         }
         let cutoff = now_ms.saturating_sub(days.saturating_mul(DAY_MS));
-        let sessions: Vec<String> = sqlx::query_scalar(
+        let sessions: Vec<String> = query_scalar(
             "SELECT session_id FROM sessions WHERE tenant_id = $1 \
              UNION SELECT session_id FROM chats WHERE tenant_id = $1",
         )
         .bind(tenant)
-        .fetch_all(committer.pool())
+        .fetch_all(committer.db())
         .await
         .map_err(internal)?;
         for session in sessions {
@@ -90,10 +95,10 @@ struct Scope {
     batch: u32,
 }
 
-type Batch = for<'c> fn(
-    &'c mut SqliteConnection,
+type Batch = for<'c, 'l> fn(
+    &'c mut Link<'l>,
     &'c Scope,
-) -> futures::future::BoxFuture<'c, Result<u64, sqlx::Error>>;
+) -> LocalBoxFuture<'c, Result<u64, sqlx::Error>>;
 
 /// Runs `step` as its own job until a batch comes back short.
 async fn repeat(committer: &Committer, scope: &Scope, step: Batch) -> Result<u64, CoreError> {
@@ -120,11 +125,11 @@ fn pinned_by_delivery(seq: &str) -> String {
 
 /// History rows past the cutoff, with their events and queue rows.
 fn messages_batch<'c>(
-    conn: &'c mut SqliteConnection,
+    conn: &'c mut Link<'_>,
     s: &'c Scope,
-) -> futures::future::BoxFuture<'c, Result<u64, sqlx::Error>> {
+) -> LocalBoxFuture<'c, Result<u64, sqlx::Error>> {
     Box::pin(async move {
-        let rows: Vec<(i64, String, Option<i64>, String, String)> = sqlx::query_as(&format!(
+        let rows = query(format!(
             "SELECT m.seq, m.chat_jid, m.event_seq, m.direction, m.message_id FROM chat_messages m \
              WHERE m.tenant_id = $1 AND m.session_id = $2 AND m.at < $3 AND NOT {} \
                AND NOT EXISTS (SELECT 1 FROM outbound_messages o WHERE m.direction = 'out' \
@@ -137,7 +142,18 @@ fn messages_batch<'c>(
         .bind(s.cutoff)
         .bind(i64::from(s.batch))
         .fetch_all(&mut *conn)
-        .await?;
+        .await?
+        .iter()
+        .map(|r| {
+            Ok::<(i64, String, Option<i64>, String, String), sqlx::Error>((
+                r.try_get(0)?,
+                r.try_get(1)?,
+                r.try_get(2)?,
+                r.try_get(3)?,
+                r.try_get(4)?,
+            ))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
         if rows.is_empty() {
             return Ok(0);
         }
@@ -149,18 +165,16 @@ fn messages_batch<'c>(
             .map(|r| r.4.as_str())
             .collect();
         delete_events(conn, &events).await?;
-        sqlx::query(
+        let mut outbound = query(
             "DELETE FROM outbound_messages WHERE tenant_id = $1 \
-             AND id IN (SELECT value FROM json_each($2)) AND status NOT IN ('queued', 'sending')",
+             AND status NOT IN ('queued', 'sending') AND id IN ",
         )
-        .bind(s.tenant)
-        .bind(json(&sent))
-        .execute(&mut *conn)
-        .await?;
-        sqlx::query("DELETE FROM chat_messages WHERE seq IN (SELECT value FROM json_each($1))")
-            .bind(json(&seqs))
-            .execute(&mut *conn)
-            .await?;
+        .bind(s.tenant);
+        outbound.push_list(sent);
+        outbound.execute(&mut *conn).await?;
+        let mut messages = query("DELETE FROM chat_messages WHERE seq IN ");
+        messages.push_list(seqs);
+        messages.execute(&mut *conn).await?;
         let mut chats: Vec<&str> = rows.iter().map(|r| r.1.as_str()).collect();
         chats.sort_unstable();
         chats.dedup();
@@ -173,11 +187,11 @@ fn messages_batch<'c>(
 
 /// Finished queue rows past the cutoff that no history row shows.
 fn outbound_batch<'c>(
-    conn: &'c mut SqliteConnection,
+    conn: &'c mut Link<'_>,
     s: &'c Scope,
-) -> futures::future::BoxFuture<'c, Result<u64, sqlx::Error>> {
+) -> LocalBoxFuture<'c, Result<u64, sqlx::Error>> {
     Box::pin(async move {
-        let done = sqlx::query(
+        let done = query(
             "DELETE FROM outbound_messages WHERE id IN ( \
                SELECT o.id FROM outbound_messages o \
                WHERE o.tenant_id = $1 AND o.session_id = $2 AND o.created_at < $3 \
@@ -200,11 +214,11 @@ fn outbound_batch<'c>(
 /// Events past the cutoff that owe no delivery. A received message's row
 /// went first: it is never written later than its event.
 fn events_batch<'c>(
-    conn: &'c mut SqliteConnection,
+    conn: &'c mut Link<'_>,
     s: &'c Scope,
-) -> futures::future::BoxFuture<'c, Result<u64, sqlx::Error>> {
+) -> LocalBoxFuture<'c, Result<u64, sqlx::Error>> {
     Box::pin(async move {
-        let seqs: Vec<i64> = sqlx::query_scalar(&format!(
+        let seqs: Vec<i64> = query_scalar(format!(
             "SELECT e.seq FROM events e WHERE e.tenant_id = $1 AND e.created_at < $2 AND NOT {} \
              ORDER BY e.created_at LIMIT $3",
             pinned_by_delivery("e.seq")
@@ -219,19 +233,23 @@ fn events_batch<'c>(
     })
 }
 
-async fn delete_events(conn: &mut SqliteConnection, seqs: &[i64]) -> Result<(), sqlx::Error> {
+async fn delete_events(conn: &mut Link<'_>, seqs: &[i64]) -> Result<(), sqlx::Error> {
     if seqs.is_empty() {
         return Ok(());
     }
-    let seqs = json(seqs);
-    for sql in [
-        "DELETE FROM webhook_attempts WHERE delivery_id IN (SELECT id FROM webhook_deliveries \
-         WHERE event_seq IN (SELECT value FROM json_each($1)))",
-        "DELETE FROM webhook_deliveries WHERE event_seq IN (SELECT value FROM json_each($1))",
-        "DELETE FROM inbound_seen WHERE event_seq IN (SELECT value FROM json_each($1))",
-        "DELETE FROM events WHERE seq IN (SELECT value FROM json_each($1))",
+    for (sql, close) in [
+        (
+            "DELETE FROM webhook_attempts WHERE delivery_id IN (SELECT id FROM webhook_deliveries \
+             WHERE event_seq IN ",
+            ")",
+        ),
+        ("DELETE FROM webhook_deliveries WHERE event_seq IN ", ""),
+        ("DELETE FROM inbound_seen WHERE event_seq IN ", ""),
+        ("DELETE FROM events WHERE seq IN ", ""),
     ] {
-        sqlx::query(sql).bind(&seqs).execute(&mut *conn).await?;
+        let mut delete = query(sql);
+        delete.push_list(seqs.iter().copied()).push(close);
+        delete.execute(&mut *conn).await?;
     }
     Ok(())
 }
@@ -239,11 +257,11 @@ async fn delete_events(conn: &mut SqliteConnection, seqs: &[i64]) -> Result<(), 
 /// Recounts a chat after deletions and points it at its newest remaining
 /// message; a chat left empty goes.
 async fn refresh_chat(
-    conn: &mut SqliteConnection,
+    conn: &mut Link<'_>,
     s: &Scope,
     chat: &str,
 ) -> Result<(), sqlx::Error> {
-    let newest: Option<(i64, i64)> = sqlx::query_as(
+    let newest = query(
         "SELECT seq, at FROM chat_messages WHERE tenant_id = $1 AND session_id = $2 AND chat_jid = $3 \
          ORDER BY at DESC, seq DESC LIMIT 1",
     )
@@ -251,9 +269,11 @@ async fn refresh_chat(
     .bind(&s.session)
     .bind(chat)
     .fetch_optional(&mut *conn)
-    .await?;
+    .await?
+    .map(|r| Ok::<(i64, i64), sqlx::Error>((r.try_get(0)?, r.try_get(1)?)))
+    .transpose()?;
     let Some((seq, at)) = newest else {
-        sqlx::query("DELETE FROM chats WHERE tenant_id = $1 AND session_id = $2 AND chat_jid = $3")
+        query("DELETE FROM chats WHERE tenant_id = $1 AND session_id = $2 AND chat_jid = $3")
             .bind(s.tenant)
             .bind(&s.session)
             .bind(chat)
@@ -261,7 +281,7 @@ async fn refresh_chat(
             .await?;
         return Ok(());
     };
-    sqlx::query(
+    query(
         "UPDATE chats SET last_seq = $4, last_at = $5, message_count = (SELECT COUNT(*) \
          FROM chat_messages WHERE tenant_id = $1 AND session_id = $2 AND chat_jid = $3) \
          WHERE tenant_id = $1 AND session_id = $2 AND chat_jid = $3",
@@ -274,10 +294,6 @@ async fn refresh_chat(
     .execute(conn)
     .await?;
     Ok(())
-}
-
-fn json<T: serde::Serialize>(items: &[T]) -> String {
-    serde_json::to_string(items).expect("ids serialize")
 }
 
 /// The background task that sweeps every `every`.

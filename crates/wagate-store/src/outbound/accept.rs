@@ -6,7 +6,7 @@
 
 use super::{Outbound, commit_failed, internal, now_ms};
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, params};
+use crate::db::{Backend, Link, query, query_scalar};
 use serde_json::Value;
 use std::sync::{Arc, OnceLock};
 use tokio::sync::{mpsc, oneshot};
@@ -74,8 +74,8 @@ pub struct Enqueuer {
 impl Enqueuer {
     /// Starts the writer task; `seq` continues after the highest stored.
     pub async fn start(queue: Outbound) -> Result<Enqueuer, CoreError> {
-        let last: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM outbound_messages")
-            .fetch_one(queue.pool())
+        let last: i64 = query_scalar("SELECT COALESCE(MAX(seq), 0) FROM outbound_messages")
+            .fetch_one(queue.db())
             .await
             .map_err(internal)?;
         let (tx, rx) = mpsc::unbounded_channel();
@@ -141,9 +141,8 @@ async fn write_loop(
     }
 }
 
-/// Writes the requests after `seq` in one direct job of the group commit
-/// (run by the writer itself, see `crate::commit`); returns each one's
-/// outcome and the last `seq` used.
+/// Writes the requests after `seq` in one job of the group commit;
+/// returns each one's outcome and the last `seq` used.
 async fn write_batch(
     queue: &Outbound,
     accepts: Arc<Vec<Accept>>,
@@ -152,58 +151,61 @@ async fn write_batch(
     let now = now_ms();
     queue
         .committer()
-        .run_direct(move |db| {
-            let mut outcomes = Vec::with_capacity(accepts.len());
-            for accept in accepts.iter() {
-                if let Some(idem) = &accept.idempotency
-                    && let Some(earlier) = claim_key(db, accept, idem, now)?
-                {
-                    outcomes.push(earlier);
-                    continue;
+        .run(move |link| {
+            Box::pin(async move {
+                let mut outcomes = Vec::with_capacity(accepts.len());
+                for accept in accepts.iter() {
+                    if let Some(idem) = &accept.idempotency
+                        && let Some(earlier) = claim_key(link, accept, idem, now).await?
+                    {
+                        outcomes.push(earlier);
+                        continue;
+                    }
+                    for m in &accept.messages {
+                        seq += 1;
+                        insert_message(link, &accept.key, m, seq, now).await?;
+                    }
+                    outcomes.push(AcceptOutcome::Accepted);
                 }
-                for m in &accept.messages {
-                    seq += 1;
-                    insert_message(db, &accept.key, m, seq, now)?;
-                }
-                outcomes.push(AcceptOutcome::Accepted);
-            }
-            Ok((outcomes, seq))
+                Ok((outcomes, seq))
+            })
         })
         .await
         .map_err(commit_failed)
 }
 
 /// Records the key, or returns what an earlier request with it got.
-fn claim_key(
-    db: &Connection,
+async fn claim_key(
+    link: &mut Link<'_>,
     accept: &Accept,
     idem: &IdempotencyKey,
     now: i64,
-) -> rusqlite::Result<Option<AcceptOutcome>> {
-    let inserted = db
-        .prepare_cached(
-            "INSERT INTO idempotency_keys (tenant_id, idem_key, request_hash, status_code, response, created_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
-        )?
-        .execute(params![
-            accept.key.tenant.0,
-            idem.key,
-            idem.request_hash,
-            i64::from(accept.response_status),
-            accept.response.to_string(),
-            now,
-        ])?;
-    if inserted == 1 {
+) -> Result<Option<AcceptOutcome>, sqlx::Error> {
+    let inserted = query(
+        "INSERT INTO idempotency_keys (tenant_id, idem_key, request_hash, status_code, response, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+    )
+    .bind(accept.key.tenant.0)
+    .bind(&idem.key)
+    .bind(&idem.request_hash)
+    .bind(i64::from(accept.response_status))
+    .bind(accept.response.to_string())
+    .bind(now)
+    .execute(&mut *link)
+    .await?;
+    if inserted.rows_affected() == 1 {
         return Ok(None);
     }
-    let (hash, status, body): (String, i64, String) = db
-        .prepare_cached(
-            "SELECT request_hash, status_code, response FROM idempotency_keys \
-             WHERE tenant_id = ?1 AND idem_key = ?2",
-        )?
-        .query_row(params![accept.key.tenant.0, idem.key], |row| {
-            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
-        })?;
+    let row = query(
+        "SELECT request_hash, status_code, response FROM idempotency_keys \
+         WHERE tenant_id = $1 AND idem_key = $2",
+    )
+    .bind(accept.key.tenant.0)
+    .bind(&idem.key)
+    .fetch_one(link)
+    .await?;
+    let (hash, status, body): (String, i64, String) =
+        (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
     if hash != idem.request_hash {
         return Ok(Some(AcceptOutcome::KeyReused));
     }
@@ -213,33 +215,43 @@ fn claim_key(
     }))
 }
 
-fn insert_message(
-    db: &Connection,
+/// A message's row. On SQLite the single writer numbers messages in
+/// acceptance order; on PostgreSQL, where several nodes accept at once,
+/// a database sequence does.
+async fn insert_message(
+    link: &mut Link<'_>,
     key: &SessionKey,
     m: &NewOutbound,
     seq: i64,
     now: i64,
-) -> rusqlite::Result<()> {
+) -> Result<(), sqlx::Error> {
     let send_at = m.send_at.map(|t| t.timestamp_millis());
-    let body = serde_json::to_string(&m.body)
-        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
-    db.prepare_cached(
-        "INSERT INTO outbound_messages (id, seq, tenant_id, session_id, recipient, kind, body, \
-         send_at, not_before, batch_id, created_at, updated_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
-    )?
-    .execute(params![
-        m.id.as_str(),
-        seq,
-        key.tenant.0,
-        key.session.as_str(),
-        m.recipient,
-        m.body.content.kind_name(),
-        body,
-        send_at,
-        send_at.unwrap_or(now).max(now),
-        m.batch_id,
-        now,
-    ])?;
+    let body = serde_json::to_string(&m.body).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    let sql = match link.backend() {
+        Backend::Sqlite => {
+            "INSERT INTO outbound_messages (id, seq, tenant_id, session_id, recipient, kind, body, \
+             send_at, not_before, batch_id, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)"
+        }
+        Backend::Postgres => {
+            "INSERT INTO outbound_messages (id, seq, tenant_id, session_id, recipient, kind, body, \
+             send_at, not_before, batch_id, created_at, updated_at) \
+             VALUES ($1, nextval('outbound_messages_seq'), $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)"
+        }
+    };
+    query(sql)
+        .bind(m.id.as_str())
+        .bind(seq)
+        .bind(key.tenant.0)
+        .bind(key.session.as_str())
+        .bind(&m.recipient)
+        .bind(m.body.content.kind_name())
+        .bind(body)
+        .bind(send_at)
+        .bind(send_at.unwrap_or(now).max(now))
+        .bind(m.batch_id.as_deref())
+        .bind(now)
+        .execute(link)
+        .await?;
     Ok(())
 }

@@ -15,9 +15,8 @@ pub use queries::{ListFilter, OutboundPage};
 
 use crate::commit::{CommitError, Committer};
 use chrono::{DateTime, TimeZone, Utc};
-use sqlx::Row;
-use sqlx::SqlitePool;
-use sqlx::sqlite::SqliteRow;
+use crate::db::Row;
+use crate::db::Db;
 use wagate_core::outbound::{MessageId, OutboundBody, OutboundStatus};
 use wagate_core::{CoreError, SessionId, SessionKey, TenantId};
 
@@ -72,7 +71,7 @@ fn corrupt(column: &str, detail: String) -> sqlx::Error {
     }
 }
 
-fn record_from_row(row: &SqliteRow) -> Result<OutboundRecord, sqlx::Error> {
+fn record_from_row(row: &Row) -> Result<OutboundRecord, sqlx::Error> {
     let time = |c: &str| -> Result<Option<DateTime<Utc>>, sqlx::Error> {
         Ok(row.try_get::<Option<i64>, _>(c)?.map(to_time))
     };
@@ -123,8 +122,8 @@ impl Outbound {
         Outbound { committer }
     }
 
-    pub fn pool(&self) -> &SqlitePool {
-        self.committer.pool()
+    pub fn db(&self) -> &Db {
+        self.committer.db()
     }
 
     pub fn committer(&self) -> &Committer {

@@ -5,7 +5,7 @@
 use super::{Outbound, commit_failed};
 use crate::events::{Events, NewEvent, append_in};
 use crate::history;
-use rusqlite::{Connection, OptionalExtension, ToSql, params};
+use crate::db::{Link, query};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 use wagate_core::events::{EventId, EventKind};
@@ -117,9 +117,8 @@ async fn write_loop(queue: Outbound, events: Events, mut rx: mpsc::UnboundedRece
     }
 }
 
-/// Applies the batch in one direct job (its statements run on the
-/// writer's thread, see `crate::commit`); returns the `seq`s of the status
-/// events it made.
+/// Applies the batch in one job of the group commit; returns the `seq`s
+/// of the status events it made.
 ///
 /// Each outcome stands alone, in a savepoint of its own: one that cannot
 /// be written (logged and dropped) does not take the batch's other
@@ -129,25 +128,32 @@ async fn write_batch(queue: &Outbound, batch: &Arc<Vec<Outcome>>) -> Result<Vec<
     let batch = batch.clone();
     queue
         .committer()
-        .run_direct(move |db| {
-            let mut seqs = Vec::new();
-            for outcome in batch.iter() {
-                let id = outcome.message_id();
-                db.execute_batch("SAVEPOINT outcome")?;
-                let written =
-                    apply(db, outcome, now).and_then(|moved| announce(db, id, moved, outcome, now));
-                match written {
-                    Ok(seq) => {
-                        db.execute_batch("RELEASE outcome")?;
-                        seqs.extend(seq);
-                    }
-                    Err(e) => {
-                        db.execute_batch("ROLLBACK TO outcome; RELEASE outcome")?;
-                        tracing::error!(message_id = id, "cannot record a send outcome: {e}");
+        .run(move |link| {
+            Box::pin(async move {
+                let mut seqs = Vec::new();
+                for outcome in batch.iter() {
+                    let id = outcome.message_id();
+                    query("SAVEPOINT outcome").execute(&mut *link).await?;
+                    let written = match apply(link, outcome, now).await {
+                        Ok(moved) => announce(link, id, moved, outcome, now).await,
+                        Err(e) => Err(e),
+                    };
+                    match written {
+                        Ok(seq) => {
+                            query("RELEASE SAVEPOINT outcome").execute(&mut *link).await?;
+                            seqs.extend(seq);
+                        }
+                        Err(e) => {
+                            query("ROLLBACK TO SAVEPOINT outcome")
+                                .execute(&mut *link)
+                                .await?;
+                            query("RELEASE SAVEPOINT outcome").execute(&mut *link).await?;
+                            tracing::error!(message_id = id, "cannot record a send outcome: {e}");
+                        }
                     }
                 }
-            }
-            Ok(seqs)
+                Ok(seqs)
+            })
         })
         .await
         .map_err(commit_failed)
@@ -169,20 +175,26 @@ impl Outcome {
 /// its history row, read here rather than by another query).
 type Moved = (i64, String, String, Option<String>, String, String, String);
 
-/// What every outcome's UPDATE reads back into [`Moved`].
-const RETURNING: &str =
-    "RETURNING tenant_id, session_id, recipient, status_before, status, kind, body";
+/// An outcome's UPDATE, reading the row back into [`Moved`].
+macro_rules! returning {
+    ($sql:expr) => {
+        concat!(
+            $sql,
+            " RETURNING tenant_id, session_id, recipient, status_before, status, kind, body"
+        )
+    };
+}
 
 /// Records a `message.status` event if the outcome moved the message to a
 /// status the tenant sees (`sent` onwards, or `failed`). `moved` is what
 /// the outcome's update read back, `None` if it matched no row.
-fn announce(
-    db: &Connection,
+async fn announce(
+    link: &mut Link<'_>,
     id: &str,
     moved: Option<Moved>,
     outcome: &Outcome,
     now: i64,
-) -> rusqlite::Result<Option<i64>> {
+) -> Result<Option<i64>, sqlx::Error> {
     let Some((tenant, session, to, Some(old), new, kind, body)) = moved else {
         return Ok(None);
     };
@@ -210,7 +222,7 @@ fn announce(
             kind: &kind,
             body: &body,
         };
-        history::record_outbound_in(db, &key, &message, at_ms, now, new != "failed")?;
+        history::record_outbound_in(link, &key, &message, at_ms, now, new != "failed").await?;
     }
     let mut data =
         serde_json::json!({ "id": id, "to": to, "status": new, "timestamp": at_ms / 1000 });
@@ -224,7 +236,7 @@ fn announce(
         data,
         held_for: None,
     };
-    append_in(db, &event, now).map(Some)
+    append_in(link, &event, now).await.map(Some)
 }
 
 /// The statuses a receipt of `status` may raise.
@@ -240,44 +252,51 @@ fn lower_than(status: OutboundStatus) -> &'static str {
 /// Applies one outcome; returns the message as it moved, or `None` when
 /// the outcome did not apply (read back by `RETURNING`, not by other
 /// queries).
-fn apply(db: &Connection, outcome: &Outcome, now: i64) -> rusqlite::Result<Option<Moved>> {
-    match outcome {
-        Outcome::Sent { id, at_ms } => {
-            // A receipt can beat the ack; then only the time is filled in.
-            // The first send also makes the recipient a contact of the
-            // session: trigger `outbound_first_contact`.
-            update(
-                db,
-                "UPDATE outbound_messages SET sent_at = COALESCE(sent_at, ?2), status_before = status, \
-                 status = CASE WHEN status IN ('queued', 'sending', 'failed') THEN 'sent' ELSE status END, \
-                 claimed_by = NULL, claimed_until = NULL, held = 0, wait_reason = NULL, \
-                 last_error = NULL, failed_at = NULL, updated_at = ?3 WHERE id = ?1",
-                params![id.as_str(), at_ms, now],
-            )
-        }
+async fn apply(
+    link: &mut Link<'_>,
+    outcome: &Outcome,
+    now: i64,
+) -> Result<Option<Moved>, sqlx::Error> {
+    let update = match outcome {
+        // A receipt can beat the ack; then only the time is filled in.
+        // The first send also makes the recipient a contact of the
+        // session: trigger `outbound_first_contact`.
+        Outcome::Sent { id, at_ms } => query(returning!(
+            "UPDATE outbound_messages SET sent_at = COALESCE(sent_at, $2), status_before = status, \
+             status = CASE WHEN status IN ('queued', 'sending', 'failed') THEN 'sent' ELSE status END, \
+             claimed_by = NULL, claimed_until = NULL, held = FALSE, wait_reason = NULL, \
+             last_error = NULL, failed_at = NULL, updated_at = $3 WHERE id = $1"
+        ))
+        .bind(id.as_str())
+        .bind(*at_ms)
+        .bind(now),
         Outcome::Retry {
             id,
             not_before_ms,
             reason,
             counts,
-        } => update(
-            db,
-            "UPDATE outbound_messages SET status_before = status, status = 'queued', held = 1, \
-             not_before = ?2, wait_reason = ?3, \
-             last_error = CASE WHEN ?4 THEN ?3 ELSE last_error END, \
-             attempts = CASE WHEN ?4 THEN attempts ELSE MAX(attempts - 1, 0) END, \
-             claimed_by = NULL, claimed_until = NULL, updated_at = ?5 \
-             WHERE id = ?1 AND status = 'sending'",
-            params![id.as_str(), not_before_ms, reason, counts, now],
-        ),
-        Outcome::Failed { id, reason } => update(
-            db,
-            "UPDATE outbound_messages SET status_before = status, status = 'failed', held = 0, \
-             last_error = ?2, wait_reason = NULL, failed_at = ?3, claimed_by = NULL, \
-             claimed_until = NULL, updated_at = ?3 \
-             WHERE id = ?1 AND status IN ('queued', 'sending')",
-            params![id.as_str(), reason, now],
-        ),
+        } => query(returning!(
+            "UPDATE outbound_messages SET status_before = status, status = 'queued', held = TRUE, \
+             not_before = $2, wait_reason = $3, \
+             last_error = CASE WHEN $4 THEN $3 ELSE last_error END, \
+             attempts = CASE WHEN $4 OR attempts < 1 THEN attempts ELSE attempts - 1 END, \
+             claimed_by = NULL, claimed_until = NULL, updated_at = $5 \
+             WHERE id = $1 AND status = 'sending'"
+        ))
+        .bind(id.as_str())
+        .bind(*not_before_ms)
+        .bind(reason.as_str())
+        .bind(*counts)
+        .bind(now),
+        Outcome::Failed { id, reason } => query(returning!(
+            "UPDATE outbound_messages SET status_before = status, status = 'failed', held = FALSE, \
+             last_error = $2, wait_reason = NULL, failed_at = $3, claimed_by = NULL, \
+             claimed_until = NULL, updated_at = $3 \
+             WHERE id = $1 AND status IN ('queued', 'sending')"
+        ))
+        .bind(id.as_str())
+        .bind(reason.as_str())
+        .bind(now),
         Outcome::Receipt {
             key,
             id,
@@ -290,45 +309,36 @@ fn apply(db: &Connection, outcome: &Outcome, now: i64) -> rusqlite::Result<Optio
                 OutboundStatus::Played => "played_at",
                 _ => return Ok(None),
             };
-            let sql = format!(
-                "UPDATE outbound_messages SET {column} = COALESCE({column}, ?4), \
-                 sent_at = COALESCE(sent_at, ?4), status_before = status, \
-                 status = CASE WHEN status IN {lower} THEN ?5 ELSE status END, \
-                 held = 0, wait_reason = NULL, claimed_by = NULL, claimed_until = NULL, \
-                 updated_at = ?6 \
-                 WHERE id = ?1 AND tenant_id = ?2 AND session_id = ?3",
+            query(format!(
+                returning!(
+                    "UPDATE outbound_messages SET {column} = COALESCE({column}, $4), \
+                     sent_at = COALESCE(sent_at, $4), status_before = status, \
+                     status = CASE WHEN status IN {lower} THEN $5 ELSE status END, \
+                     held = FALSE, wait_reason = NULL, claimed_by = NULL, claimed_until = NULL, \
+                     updated_at = $6 \
+                     WHERE id = $1 AND tenant_id = $2 AND session_id = $3"
+                ),
+                column = column,
                 lower = lower_than(*status)
-            );
-            update(
-                db,
-                &sql,
-                params![
-                    id,
-                    key.tenant.0,
-                    key.session.as_str(),
-                    at_ms,
-                    status.as_str(),
-                    now
-                ],
-            )
-        }
-    }
-}
-
-/// Runs one outcome's UPDATE (`sql`, without its [`RETURNING`] clause) and
-/// reads back the row it moved, if any.
-fn update(db: &Connection, sql: &str, args: &[&dyn ToSql]) -> rusqlite::Result<Option<Moved>> {
-    db.prepare_cached(&format!("{sql} {RETURNING}"))?
-        .query_row(args, |row| {
-            Ok((
-                row.get(0)?,
-                row.get(1)?,
-                row.get(2)?,
-                row.get(3)?,
-                row.get(4)?,
-                row.get(5)?,
-                row.get(6)?,
             ))
-        })
-        .optional()
+            .bind(id.as_str())
+            .bind(key.tenant.0)
+            .bind(key.session.as_str())
+            .bind(*at_ms)
+            .bind(status.as_str())
+            .bind(now)
+        }
+    };
+    let Some(row) = update.fetch_optional(link).await? else {
+        return Ok(None);
+    };
+    Ok(Some((
+        row.try_get(0)?,
+        row.try_get(1)?,
+        row.try_get(2)?,
+        row.try_get(3)?,
+        row.try_get(4)?,
+        row.try_get(5)?,
+        row.try_get(6)?,
+    )))
 }

@@ -2,7 +2,7 @@
 //! pacing rules need.
 
 use super::{Outbound, OutboundRecord, RECORD_COLUMNS, internal, record_from_row};
-use sqlx::{QueryBuilder, Sqlite};
+use crate::db::{query, query_scalar};
 use wagate_core::outbound::{MessageId, OutboundStatus, SendPolicyOverrides};
 use wagate_core::{CoreError, SessionKey};
 
@@ -36,11 +36,11 @@ impl Outbound {
             "SELECT {RECORD_COLUMNS} FROM outbound_messages \
              WHERE tenant_id = $1 AND session_id = $2 AND id = $3"
         );
-        let row = sqlx::query(&sql)
+        let row = query(sql)
             .bind(key.tenant.0)
             .bind(key.session.as_str())
             .bind(id)
-            .fetch_optional(self.pool())
+            .fetch_optional(self.db())
             .await
             .map_err(internal)?;
         row.as_ref()
@@ -54,7 +54,7 @@ impl Outbound {
         key: &SessionKey,
         filter: &ListFilter,
     ) -> Result<OutboundPage, CoreError> {
-        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
+        let mut q = query(format!(
             "SELECT seq, {RECORD_COLUMNS} FROM outbound_messages WHERE tenant_id = "
         ));
         q.push_bind(key.tenant.0)
@@ -81,13 +81,13 @@ impl Outbound {
         let limit = filter.limit.clamp(1, 500);
         q.push(" ORDER BY seq DESC LIMIT ")
             .push_bind(i64::from(limit) + 1);
-        let rows = q.build().fetch_all(self.pool()).await.map_err(internal)?;
+        let rows = q.fetch_all(self.db()).await.map_err(internal)?;
         let more = rows.len() > limit as usize;
         let mut items = Vec::with_capacity(rows.len());
         let mut last_seq = None;
         for row in rows.iter().take(limit as usize) {
             items.push(record_from_row(row).map_err(internal)?);
-            last_seq = Some(sqlx::Row::try_get::<i64, _>(row, "seq").map_err(internal)?);
+            last_seq = Some(row.try_get::<i64, _>("seq").map_err(internal)?);
         }
         Ok(OutboundPage {
             items,
@@ -98,14 +98,14 @@ impl Outbound {
     /// The session's messages that have not gone out (queued, or claimed
     /// and not yet acked), oldest first.
     pub async fn unsent(&self, key: &SessionKey) -> Result<Vec<MessageId>, CoreError> {
-        let ids: Vec<String> = sqlx::query_scalar(
+        let ids: Vec<String> = query_scalar(
             "SELECT id FROM outbound_messages \
              WHERE tenant_id = $1 AND session_id = $2 AND status IN ('queued', 'sending') \
              ORDER BY seq",
         )
         .bind(key.tenant.0)
         .bind(key.session.as_str())
-        .fetch_all(self.pool())
+        .fetch_all(self.db())
         .await
         .map_err(internal)?;
         // Stored ids passed `MessageId::parse` when they were accepted.
@@ -117,14 +117,14 @@ impl Outbound {
 
     /// Messages the session sent since `since_ms`, for the hourly cap.
     pub async fn sent_since(&self, key: &SessionKey, since_ms: i64) -> Result<Vec<i64>, CoreError> {
-        sqlx::query_scalar(
+        query_scalar(
             "SELECT sent_at FROM outbound_messages \
              WHERE tenant_id = $1 AND session_id = $2 AND sent_at >= $3 ORDER BY sent_at",
         )
         .bind(key.tenant.0)
         .bind(key.session.as_str())
         .bind(since_ms)
-        .fetch_all(self.pool())
+        .fetch_all(self.db())
         .await
         .map_err(internal)
     }
@@ -135,7 +135,7 @@ impl Outbound {
         key: &SessionKey,
         since_ms: i64,
     ) -> Result<Vec<i64>, CoreError> {
-        sqlx::query_scalar(
+        query_scalar(
             "SELECT first_sent_at FROM session_contacts \
              WHERE tenant_id = $1 AND session_id = $2 AND first_sent_at >= $3 \
              ORDER BY first_sent_at",
@@ -143,7 +143,7 @@ impl Outbound {
         .bind(key.tenant.0)
         .bind(key.session.as_str())
         .bind(since_ms)
-        .fetch_all(self.pool())
+        .fetch_all(self.db())
         .await
         .map_err(internal)
     }
@@ -153,14 +153,14 @@ impl Outbound {
         key: &SessionKey,
         recipient: &str,
     ) -> Result<bool, CoreError> {
-        let found: Option<i64> = sqlx::query_scalar(
+        let found: Option<i64> = query_scalar(
             "SELECT 1 FROM session_contacts \
              WHERE tenant_id = $1 AND session_id = $2 AND recipient = $3",
         )
         .bind(key.tenant.0)
         .bind(key.session.as_str())
         .bind(recipient)
-        .fetch_optional(self.pool())
+        .fetch_optional(self.db())
         .await
         .map_err(internal)?;
         Ok(found.is_some())
@@ -168,12 +168,12 @@ impl Outbound {
 
     /// The session's own pacing settings.
     pub async fn policy(&self, key: &SessionKey) -> Result<SendPolicyOverrides, CoreError> {
-        let raw: Option<Option<String>> = sqlx::query_scalar(
+        let raw: Option<Option<String>> = query_scalar(
             "SELECT send_policy FROM sessions WHERE tenant_id = $1 AND session_id = $2",
         )
         .bind(key.tenant.0)
         .bind(key.session.as_str())
-        .fetch_optional(self.pool())
+        .fetch_optional(self.db())
         .await
         .map_err(internal)?;
         Ok(raw
@@ -188,14 +188,14 @@ impl Outbound {
         policy: &SendPolicyOverrides,
     ) -> Result<(), CoreError> {
         let json = serde_json::to_string(policy).map_err(|e| CoreError::Internal(e.to_string()))?;
-        let mut tx = self.pool().begin().await.map_err(internal)?;
-        sqlx::query(
+        let mut tx = self.db().begin().await.map_err(internal)?;
+        query(
             "UPDATE sessions SET send_policy = $3 WHERE tenant_id = $1 AND session_id = $2",
         )
         .bind(key.tenant.0)
         .bind(key.session.as_str())
         .bind(json)
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await
         .map_err(internal)?;
         // Messages held back by a cap wait until the cap's window ends (up
@@ -203,15 +203,15 @@ impl Outbound {
         // back to the sender now, which holds them again if still capped.
         // The reasons are the pacer's ("… cap of N … reached"); retry
         // waits after failed tries keep their backoff.
-        sqlx::query(
-            "UPDATE outbound_messages SET not_before = $3, held = 0, wait_reason = NULL \
+        query(
+            "UPDATE outbound_messages SET not_before = $3, held = FALSE, wait_reason = NULL \
              WHERE tenant_id = $1 AND session_id = $2 AND status = 'queued' \
              AND wait_reason LIKE '% cap of % reached'",
         )
         .bind(key.tenant.0)
         .bind(key.session.as_str())
         .bind(super::now_ms())
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await
         .map_err(internal)?;
         tx.commit().await.map_err(internal)?;
@@ -224,7 +224,7 @@ impl Outbound {
         key: &SessionKey,
         pause: Option<(i64, &str)>,
     ) -> Result<(), CoreError> {
-        sqlx::query(
+        query(
             "UPDATE sessions SET send_paused_until = $3, send_paused_reason = $4 \
              WHERE tenant_id = $1 AND session_id = $2",
         )
@@ -232,7 +232,7 @@ impl Outbound {
         .bind(key.session.as_str())
         .bind(pause.map(|p| p.0))
         .bind(pause.map(|p| p.1.to_string()))
-        .execute(self.pool())
+        .execute(self.db())
         .await
         .map_err(internal)?;
         Ok(())
@@ -240,15 +240,19 @@ impl Outbound {
 
     /// Why the session's sender waits, if it does.
     pub async fn paused(&self, key: &SessionKey) -> Result<Option<(i64, String)>, CoreError> {
-        let row: Option<(Option<i64>, Option<String>)> = sqlx::query_as(
+        let row = query(
             "SELECT send_paused_until, send_paused_reason FROM sessions \
              WHERE tenant_id = $1 AND session_id = $2",
         )
         .bind(key.tenant.0)
         .bind(key.session.as_str())
-        .fetch_optional(self.pool())
+        .fetch_optional(self.db())
         .await
         .map_err(internal)?;
+        let row: Option<(Option<i64>, Option<String>)> = row
+            .map(|r| Ok::<_, sqlx::Error>((r.try_get(0)?, r.try_get(1)?)))
+            .transpose()
+            .map_err(internal)?;
         Ok(match row {
             Some((Some(until), Some(reason))) if until > super::now_ms() => Some((until, reason)),
             _ => None,

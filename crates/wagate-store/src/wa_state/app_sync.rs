@@ -2,8 +2,8 @@
 //! mutation MACs that back each collection's ltHash.
 
 use super::{IN_CHUNK, WaStateBackend, db_err, kind};
+use crate::db::query_scalar;
 use async_trait::async_trait;
-use sqlx::Row;
 use std::collections::HashMap;
 use wacore::appstate::hash::HashState;
 use wacore::appstate::processor::AppStateMutationMAC;
@@ -19,13 +19,13 @@ impl WaStateBackend {
 #[async_trait]
 impl AppSyncStore for WaStateBackend {
     async fn get_sync_key(&self, key_id: &[u8]) -> Result<Option<AppStateSyncKey>> {
-        let sealed: Option<Vec<u8>> = sqlx::query_scalar(
+        let sealed: Option<Vec<u8>> = query_scalar(
             "SELECT sync_key FROM wa_app_sync_key WHERE tenant_id = $1 AND session_id = $2 AND key_id = $3",
         )
         .bind(self.tenant.0)
         .bind(self.session.as_str())
         .bind(key_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.db)
         .await
         .map_err(db_err)?;
         sealed
@@ -45,21 +45,21 @@ impl AppSyncStore for WaStateBackend {
         )
         .bind(key_id)
         .bind(sealed)
-        .execute(&self.pool)
+        .execute(&self.db)
         .await
         .map_err(db_err)?;
         Ok(())
     }
 
     async fn get_version(&self, name: &str) -> Result<HashState> {
-        let sealed: Option<Vec<u8>> = sqlx::query_scalar(
+        let sealed: Option<Vec<u8>> = query_scalar(
             "SELECT hash_state FROM wa_app_state_version \
              WHERE tenant_id = $1 AND session_id = $2 AND collection = $3",
         )
         .bind(self.tenant.0)
         .bind(self.session.as_str())
         .bind(name)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.db)
         .await
         .map_err(db_err)?;
         match sealed {
@@ -77,7 +77,7 @@ impl AppSyncStore for WaStateBackend {
         )
         .bind(name)
         .bind(sealed)
-        .execute(&self.pool)
+        .execute(&self.db)
         .await
         .map_err(db_err)?;
         Ok(())
@@ -111,7 +111,7 @@ impl AppSyncStore for WaStateBackend {
             .bind(m.index_mac.as_slice())
             .bind(version)
             .bind(sealed)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await
             .map_err(db_err)?;
         }
@@ -119,7 +119,7 @@ impl AppSyncStore for WaStateBackend {
     }
 
     async fn get_mutation_mac(&self, name: &str, index_mac: &[u8]) -> Result<Option<Vec<u8>>> {
-        let sealed: Option<Vec<u8>> = sqlx::query_scalar(
+        let sealed: Option<Vec<u8>> = query_scalar(
             "SELECT value_mac FROM wa_app_state_mutation_mac \
              WHERE tenant_id = $1 AND session_id = $2 AND collection = $3 AND index_mac = $4",
         )
@@ -127,7 +127,7 @@ impl AppSyncStore for WaStateBackend {
         .bind(self.session.as_str())
         .bind(name)
         .bind(index_mac)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.db)
         .await
         .map_err(db_err)?;
         sealed
@@ -142,13 +142,13 @@ impl AppSyncStore for WaStateBackend {
     ) -> Result<HashMap<[u8; 32], Vec<u8>>> {
         let mut out = HashMap::with_capacity(index_macs.len());
         for chunk in index_macs.chunks(IN_CHUNK) {
-            let mut q = self.rows_in(
+            let q = self.rows_in(
                 "SELECT index_mac, value_mac FROM wa_app_state_mutation_mac",
                 Some(name),
                 "index_mac",
                 chunk.iter().map(|mac| mac.as_slice()),
             );
-            for row in q.build().fetch_all(&self.pool).await.map_err(db_err)? {
+            for row in q.fetch_all(&self.db).await.map_err(db_err)? {
                 let index_mac: Vec<u8> = row.try_get("index_mac").map_err(db_err)?;
                 let sealed: Vec<u8> = row.try_get("value_mac").map_err(db_err)?;
                 let value = self.open_mac(name, &index_mac, &sealed)?;
@@ -167,13 +167,13 @@ impl AppSyncStore for WaStateBackend {
         }
         let mut tx = self.begin().await?;
         for chunk in index_macs.chunks(IN_CHUNK) {
-            let mut q = self.rows_in(
+            let q = self.rows_in(
                 "DELETE FROM wa_app_state_mutation_mac",
                 Some(name),
                 "index_mac",
                 chunk.iter().map(|mac| mac.as_slice()),
             );
-            q.build().execute(&mut *tx).await.map_err(db_err)?;
+            q.execute(&mut tx).await.map_err(db_err)?;
         }
         tx.commit().await.map_err(db_err)
     }
@@ -184,20 +184,20 @@ impl AppSyncStore for WaStateBackend {
              WHERE tenant_id = $1 AND session_id = $2 AND collection = $3",
         )
         .bind(name)
-        .execute(&self.pool)
+        .execute(&self.db)
         .await
         .map_err(db_err)?;
         Ok(())
     }
 
     async fn get_latest_sync_key_id(&self) -> Result<Option<Vec<u8>>> {
-        sqlx::query_scalar(
+        query_scalar(
             "SELECT key_id FROM wa_app_sync_key WHERE tenant_id = $1 AND session_id = $2 \
              ORDER BY set_seq DESC LIMIT 1",
         )
         .bind(self.tenant.0)
         .bind(self.session.as_str())
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.db)
         .await
         .map_err(db_err)
     }

@@ -2,6 +2,7 @@
 //! signed prekey, ADV secret and account — as one sealed serde blob.
 
 use super::{WaStateBackend, db_err, kind};
+use crate::db::query_scalar;
 use async_trait::async_trait;
 use std::sync::Arc;
 use wacore::stats::StorageResourceReport;
@@ -29,7 +30,7 @@ impl WaStateBackend {
         self.scoped(sql)
             .bind(sealed)
             .bind(device.pn.is_some())
-            .execute(&self.pool)
+            .execute(&self.db)
             .await
             .map_err(db_err)?;
         Ok(())
@@ -43,12 +44,12 @@ impl DeviceStore for WaStateBackend {
     }
 
     async fn load(&self) -> Result<Option<Device>> {
-        let sealed: Option<Vec<u8>> = sqlx::query_scalar(
+        let sealed: Option<Vec<u8>> = query_scalar(
             "SELECT device FROM wa_device WHERE tenant_id = $1 AND session_id = $2",
         )
         .bind(self.tenant.0)
         .bind(self.session.as_str())
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.db)
         .await
         .map_err(db_err)?;
         let Some(sealed) = sealed else {

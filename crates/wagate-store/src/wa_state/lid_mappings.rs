@@ -3,12 +3,11 @@
 //! for it), exactly as wacore's reference store keeps its reverse index.
 
 use super::{WaStateBackend, db_err};
-use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
+use crate::db::Row;
 use wacore::store::error::Result;
 use wacore::store::traits::LidPnMappingEntry;
 
-fn lid_mapping(row: &SqliteRow) -> Result<LidPnMappingEntry> {
+fn lid_mapping(row: &Row) -> Result<LidPnMappingEntry> {
     Ok(LidPnMappingEntry {
         lid: row.try_get("lid").map_err(db_err)?,
         phone_number: row.try_get("phone_number").map_err(db_err)?,
@@ -35,7 +34,7 @@ impl WaStateBackend {
             )
             .bind(&e.lid)
             .bind(&e.phone_number)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await
             .map_err(db_err)?;
             self.scoped(
@@ -44,7 +43,7 @@ impl WaStateBackend {
             )
             .bind(&e.phone_number)
             .bind(&e.lid)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await
             .map_err(db_err)?;
             self.scoped(
@@ -60,7 +59,7 @@ impl WaStateBackend {
             .bind(e.created_at)
             .bind(e.updated_at)
             .bind(&e.learning_source)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await
             .map_err(db_err)?;
         }
@@ -71,7 +70,7 @@ impl WaStateBackend {
         let row = self
             .scoped("SELECT * FROM wa_lid_mapping WHERE tenant_id = $1 AND session_id = $2 AND lid = $3")
             .bind(lid)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.db)
             .await
             .map_err(db_err)?;
         row.as_ref().map(lid_mapping).transpose()
@@ -85,7 +84,7 @@ impl WaStateBackend {
                  WHERE p.tenant_id = $1 AND p.session_id = $2 AND p.phone_number = $3",
             )
             .bind(phone)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.db)
             .await
             .map_err(db_err)?;
         row.as_ref().map(lid_mapping).transpose()
@@ -94,7 +93,7 @@ impl WaStateBackend {
     pub(super) async fn lid_mappings_all(&self) -> Result<Vec<LidPnMappingEntry>> {
         let rows = self
             .scoped("SELECT * FROM wa_lid_mapping WHERE tenant_id = $1 AND session_id = $2")
-            .fetch_all(&self.pool)
+            .fetch_all(&self.db)
             .await
             .map_err(db_err)?;
         rows.iter().map(lid_mapping).collect()

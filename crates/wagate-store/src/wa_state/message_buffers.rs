@@ -3,6 +3,7 @@
 //! Both hold message content, so the payloads are sealed.
 
 use super::{WaStateBackend, count, db_err, kind};
+use crate::db::query_scalar;
 use wacore::store::error::Result;
 use wacore::store::traits::{PendingInboundKey, PendingInboundRow};
 
@@ -40,7 +41,7 @@ impl WaStateBackend {
         chat_jid: &str,
         message_id: &str,
     ) -> Result<Option<Vec<u8>>> {
-        let sealed: Option<Vec<u8>> = sqlx::query_scalar(
+        let sealed: Option<Vec<u8>> = query_scalar(
             "DELETE FROM wa_sent_message \
              WHERE tenant_id = $1 AND session_id = $2 AND chat_jid = $3 AND message_id = $4 \
              RETURNING payload",
@@ -49,7 +50,7 @@ impl WaStateBackend {
         .bind(self.session.as_str())
         .bind(chat_jid)
         .bind(message_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.db)
         .await
         .map_err(db_err)?;
         sealed
@@ -67,7 +68,7 @@ impl WaStateBackend {
         let done = self
             .scoped("DELETE FROM wa_sent_message WHERE tenant_id = $1 AND session_id = $2 AND created_at < $3")
             .bind(cutoff)
-            .execute(&self.pool)
+            .execute(&self.db)
             .await
             .map_err(db_err)?;
         Ok(count(done.rows_affected()))
@@ -114,7 +115,7 @@ impl WaStateBackend {
         sender: &str,
         id: &str,
     ) -> Result<Option<Vec<u8>>> {
-        let sealed: Option<Vec<u8>> = sqlx::query_scalar(
+        let sealed: Option<Vec<u8>> = query_scalar(
             "SELECT message FROM wa_pending_inbound WHERE tenant_id = $1 AND session_id = $2 \
                AND chat_jid = $3 AND sender_jid = $4 AND stanza_id = $5",
         )
@@ -123,7 +124,7 @@ impl WaStateBackend {
         .bind(chat)
         .bind(sender)
         .bind(id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.db)
         .await
         .map_err(db_err)?;
         sealed
@@ -161,7 +162,7 @@ impl WaStateBackend {
         let done = self
             .scoped("DELETE FROM wa_pending_inbound WHERE tenant_id = $1 AND session_id = $2 AND created_at < $3")
             .bind(cutoff)
-            .execute(&self.pool)
+            .execute(&self.db)
             .await
             .map_err(db_err)?;
         Ok(count(done.rows_affected()))

@@ -2,9 +2,10 @@
 //!
 //! [`WaStateBackend`] implements wacore's storage traits (`SignalStore`,
 //! `AppSyncStore`, `ProtocolStore`, `MsgSecretStore`, `DeviceStore`, hence
-//! `Backend`) over one SQLite pool shared by every session of the process.
-//! A backend is a small handle — pool, cipher, tenant, session — with no
-//! caches of its own: the whatsapp-rust client caches what it needs.
+//! `Backend`) over one database pool (SQLite or PostgreSQL, see
+//! [`crate::db`]) shared by every session of the process. A backend is a
+//! small handle — database, cipher, tenant, session — with no caches of
+//! its own: the whatsapp-rust client caches what it needs.
 //!
 //! Every write returns `Ok` only after its transaction committed, and every
 //! batch is one transaction. Secret values are sealed with [`StateCipher`].
@@ -21,8 +22,8 @@ mod tc_tokens;
 
 use crate::cipher::StateCipher;
 use crate::commit::{CommitError, Committer};
-use sqlx::sqlite::{Sqlite, SqliteArguments};
-use sqlx::{SqlitePool, Transaction};
+use crate::db::{Bind, Db, Query, Tx, query, query_scalar};
+use std::borrow::Cow;
 use std::sync::Arc;
 use wacore::store::error::{Result, StoreError};
 use wagate_core::{SessionId, TenantId};
@@ -72,7 +73,7 @@ mod kind {
 }
 
 /// Most ids bound into one `IN (...)` list; keeps far below SQLite's
-/// variable limit and keeps statements cacheable in size.
+/// variable limit (and PostgreSQL's) and keeps statements cacheable in size.
 const IN_CHUNK: usize = 500;
 
 /// One session's WhatsApp auth state in the shared database.
@@ -81,7 +82,7 @@ const IN_CHUNK: usize = 500;
 /// whatsapp-rust client as its `Backend`.
 #[derive(Debug, Clone)]
 pub struct WaStateBackend {
-    pool: SqlitePool,
+    db: Db,
     committer: Committer,
     cipher: Arc<StateCipher>,
     tenant: TenantId,
@@ -89,39 +90,31 @@ pub struct WaStateBackend {
 }
 
 impl WaStateBackend {
-    /// `<statement> WHERE tenant_id = ? AND session_id = ? [AND collection = ?]
-    /// AND <column> IN (?, …)`: a statement over a chunk of this session's
+    /// `<statement> WHERE tenant_id = $1 AND session_id = $2 [AND collection = $3]
+    /// AND <column> IN ($n, …)`: a statement over a chunk of this session's
     /// rows, chunked by the caller to at most [`IN_CHUNK`] values.
-    fn rows_in<'q, V>(
-        &'q self,
+    fn rows_in<V: Bind>(
+        &self,
         statement: &str,
-        collection: Option<&'q str>,
+        collection: Option<&str>,
         column: &str,
         values: impl IntoIterator<Item = V>,
-    ) -> sqlx::QueryBuilder<'q, Sqlite>
-    where
-        V: 'q + sqlx::Encode<'q, Sqlite> + sqlx::Type<Sqlite>,
-    {
-        let mut q = sqlx::QueryBuilder::<Sqlite>::new(format!("{statement} WHERE tenant_id = "));
+    ) -> Query {
+        let mut q = query(format!("{statement} WHERE tenant_id = "));
         q.push_bind(self.tenant.0)
             .push(" AND session_id = ")
             .push_bind(self.session.as_str());
         if let Some(collection) = collection {
             q.push(" AND collection = ").push_bind(collection);
         }
-        q.push(format!(" AND {column} IN ("));
-        let mut list = q.separated(", ");
-        for value in values {
-            list.push_bind(value);
-        }
-        q.push(")");
+        q.push(format!(" AND {column} IN ")).push_list(values);
         q
     }
 }
 
 impl WaStateBackend {
-    /// A backend for `session` of `tenant` over the shared pool of
-    /// `committer` (already migrated, see [`crate::sqlite::open_sqlite`]).
+    /// A backend for `session` of `tenant` over the shared database of
+    /// `committer` (already migrated, see [`Db::open`]).
     /// Writes on the client's hot paths go through the committer.
     pub fn new(
         committer: Committer,
@@ -130,7 +123,7 @@ impl WaStateBackend {
         session: SessionId,
     ) -> Self {
         Self {
-            pool: committer.pool().clone(),
+            db: committer.db().clone(),
             committer,
             cipher,
             tenant,
@@ -152,7 +145,7 @@ impl WaStateBackend {
     pub async fn has_credentials(&self) -> Result<bool> {
         let row = self
             .scoped("SELECT 1 FROM wa_device WHERE tenant_id = $1 AND session_id = $2")
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.db)
             .await
             .map_err(db_err)?;
         Ok(row.is_some())
@@ -161,12 +154,12 @@ impl WaStateBackend {
     /// Whether the stored device has been paired with a phone (it has a
     /// phone-number JID), i.e. the session can reconnect without a new QR.
     pub async fn is_paired(&self) -> Result<bool> {
-        let paired: Option<bool> = sqlx::query_scalar(
+        let paired: Option<bool> = query_scalar::<bool>(
             "SELECT paired FROM wa_device WHERE tenant_id = $1 AND session_id = $2",
         )
         .bind(self.tenant.0)
         .bind(self.session.as_str())
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.db)
         .await
         .map_err(db_err)?;
         Ok(paired.unwrap_or(false))
@@ -176,18 +169,18 @@ impl WaStateBackend {
     /// session deletion). Other sessions are untouched. Returns the number
     /// of rows removed.
     pub async fn delete_all(
-        pool: &SqlitePool,
+        db: &Db,
         tenant: TenantId,
         session: &SessionId,
     ) -> Result<u64> {
-        let mut tx = begin_write(pool).await?;
+        let mut tx = db.begin_write().await.map_err(db_err)?;
         let mut removed = 0;
         for table in TABLES {
             let sql = format!("DELETE FROM {table} WHERE tenant_id = $1 AND session_id = $2");
-            removed += sqlx::query(&sql)
+            removed += query(sql)
                 .bind(tenant.0)
                 .bind(session.as_str())
-                .execute(&mut *tx)
+                .execute(&mut tx)
                 .await
                 .map_err(db_err)?
                 .rows_affected();
@@ -198,15 +191,17 @@ impl WaStateBackend {
 
     /// A query with this session's scope bound as `$1` (tenant) and `$2`
     /// (session); further parameters start at `$3`.
-    fn scoped<'q>(&'q self, sql: &'q str) -> sqlx::query::Query<'q, Sqlite, SqliteArguments<'q>> {
-        sqlx::query(sql)
-            .bind(self.tenant.0)
-            .bind(self.session.as_str())
+    fn scoped(&self, sql: impl Into<Cow<'static, str>>) -> Query {
+        query(sql).bind(self.tenant.0).bind(self.session.as_str())
     }
 
-    /// A write transaction of this backend's pool; see [`begin_write`].
-    async fn begin(&self) -> Result<Transaction<'static, Sqlite>> {
-        begin_write(&self.pool).await
+    /// A write transaction of this backend's database; see
+    /// [`Db::begin_write`]. A deferred transaction that reads first and
+    /// writes later would fail with `SQLITE_BUSY` instead of waiting when
+    /// another writer committed in between; taking the lock first makes it
+    /// wait its turn (up to the busy timeout) like any single statement.
+    async fn begin(&self) -> Result<Tx> {
+        self.db.begin_write().await.map_err(db_err)
     }
 
     /// Runs the scoped statement `sql` once per row of further arguments
@@ -220,54 +215,45 @@ impl WaStateBackend {
         let (tenant, session) = (self.tenant.0, self.session.to_string());
         // Run by the writer itself: these are made for every message.
         self.committer
-            .run_direct(move |db| {
-                let mut statement = db.prepare_cached(&sql)?;
-                for row in rows {
-                    let args = [Arg::Int(tenant), Arg::Text(session.clone())]
-                        .into_iter()
-                        .chain(row);
-                    // Bound by name: `$n` is not always the n-th parameter
-                    // SQLite sees.
-                    for (n, arg) in (1..).zip(args) {
-                        let index =
-                            statement
-                                .parameter_index(&format!("${n}"))?
-                                .ok_or_else(|| {
-                                    rusqlite::Error::InvalidParameterName(format!("${n}"))
-                                })?;
-                        match arg {
-                            Arg::Text(t) => statement.raw_bind_parameter(index, t)?,
-                            Arg::Blob(b) => statement.raw_bind_parameter(index, b)?,
-                            Arg::Int(i) => statement.raw_bind_parameter(index, i)?,
+            .run(move |link| {
+                Box::pin(async move {
+                    for row in rows {
+                        let mut q = query(sql.clone()).bind(tenant).bind(session.as_str());
+                        for arg in row {
+                            q = match arg {
+                                Arg::Text(t) => q.bind(t),
+                                Arg::Blob(b) => q.bind(b),
+                                Arg::Int(i) => q.bind(i),
+                            };
                         }
+                        q.execute(&mut *link).await?;
                     }
-                    statement.raw_execute()?;
-                }
-                Ok(())
+                    Ok(())
+                })
             })
             .await
             .map_err(commit_err)
     }
 
     /// Runs a scoped statement that needs no result.
-    async fn exec(&self, sql: &str, args: &[&str]) -> Result<()> {
+    async fn exec(&self, sql: &'static str, args: &[&str]) -> Result<()> {
         let mut q = self.scoped(sql);
         for a in args {
             q = q.bind(*a);
         }
-        q.execute(&self.pool).await.map_err(db_err)?;
+        q.execute(&self.db).await.map_err(db_err)?;
         Ok(())
     }
 
     /// Fetches one sealed blob by a scoped query with string arguments.
-    async fn fetch_blob(&self, sql: &str, args: &[&str]) -> Result<Option<Vec<u8>>> {
-        let mut q = sqlx::query_scalar(sql)
+    async fn fetch_blob(&self, sql: &'static str, args: &[&str]) -> Result<Option<Vec<u8>>> {
+        let mut q = query_scalar::<Vec<u8>>(sql)
             .bind(self.tenant.0)
             .bind(self.session.as_str());
         for a in args {
             q = q.bind(*a);
         }
-        q.fetch_optional(&self.pool).await.map_err(db_err)
+        q.fetch_optional(&self.db).await.map_err(db_err)
     }
 
     fn aad(&self, kind: &str, row_key: &[&[u8]]) -> Vec<u8> {
@@ -306,15 +292,6 @@ impl WaStateBackend {
     }
 }
 
-/// Starts a transaction that takes SQLite's write lock up front
-/// (`BEGIN IMMEDIATE`). A deferred transaction that reads first and writes
-/// later fails with `SQLITE_BUSY` instead of waiting when another writer
-/// committed in between; taking the lock first makes it wait its turn
-/// (up to the busy timeout) like any single statement.
-async fn begin_write(pool: &SqlitePool) -> Result<Transaction<'static, Sqlite>> {
-    pool.begin_with("BEGIN IMMEDIATE").await.map_err(db_err)
-}
-
 /// One bound value of a [`WaStateBackend::write_rows`] row.
 enum Arg {
     Text(String),
@@ -345,7 +322,7 @@ fn commit_err(e: CommitError) -> StoreError {
     match e {
         CommitError::Closed => StoreError::Connection(Box::new(e)),
         CommitError::Commit(_) => StoreError::Connection(Box::new(e)),
-        CommitError::Job(_) | CommitError::Statement(_) => StoreError::Database(Box::new(e)),
+        CommitError::Job(_) => StoreError::Database(Box::new(e)),
     }
 }
 

@@ -3,7 +3,6 @@
 
 use super::{WaStateBackend, count, db_err, kind};
 use async_trait::async_trait;
-use sqlx::Row;
 use wacore::store::error::Result;
 use wacore::store::traits::{MsgSecretEntry, MsgSecretStore};
 
@@ -85,7 +84,7 @@ impl MsgSecretStore for WaStateBackend {
             .bind(chat)
             .bind(sender)
             .bind(msg_id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.db)
             .await
             .map_err(db_err)?;
         let Some(row) = row else { return Ok(None) };
@@ -101,7 +100,7 @@ impl MsgSecretStore for WaStateBackend {
                    AND expires_at <> 0 AND expires_at <= $3",
             )
             .bind(cutoff_timestamp)
-            .execute(&self.pool)
+            .execute(&self.db)
             .await
             .map_err(db_err)?;
         Ok(count(done.rows_affected()))

@@ -1,9 +1,8 @@
 //! One-time prekeys and signed prekeys (their private halves are sealed).
 
 use super::{IN_CHUNK, WaStateBackend, db_err, id_from_db, kind};
+use crate::db::{query, query_scalar};
 use bytes::Bytes;
-use sqlx::sqlite::Sqlite;
-use sqlx::{QueryBuilder, Row};
 use std::collections::HashMap;
 use wacore::store::error::Result;
 
@@ -21,21 +20,30 @@ impl WaStateBackend {
         }
         let mut tx = self.begin().await?;
         for chunk in rows.chunks(PREKEYS_PER_STATEMENT) {
-            let mut q = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO wa_prekey (tenant_id, session_id, prekey_id, record, uploaded) ",
+            let mut q = query(
+                "INSERT INTO wa_prekey (tenant_id, session_id, prekey_id, record, uploaded) VALUES ",
             );
-            q.push_values(chunk, |mut row, &(id, record)| {
-                row.push_bind(self.tenant.0)
+            for (i, &(id, record)) in chunk.iter().enumerate() {
+                if i > 0 {
+                    q.push(", ");
+                }
+                q.push("(")
+                    .push_bind(self.tenant.0)
+                    .push(", ")
                     .push_bind(self.session.as_str())
+                    .push(", ")
                     .push_bind(i64::from(id))
+                    .push(", ")
                     .push_bind(self.seal(kind::PREKEY, &[&id.to_be_bytes()], record))
-                    .push_bind(uploaded);
-            });
+                    .push(", ")
+                    .push_bind(uploaded)
+                    .push(")");
+            }
             q.push(
                 " ON CONFLICT (tenant_id, session_id, prekey_id) \
                  DO UPDATE SET record = excluded.record, uploaded = excluded.uploaded",
             );
-            q.build().execute(&mut *tx).await.map_err(db_err)?;
+            q.execute(&mut tx).await.map_err(db_err)?;
         }
         tx.commit().await.map_err(db_err)
     }
@@ -44,13 +52,13 @@ impl WaStateBackend {
     pub(super) async fn prekeys_load(&self, ids: &[u32]) -> Result<Vec<(u32, Bytes)>> {
         let mut found: HashMap<u32, Bytes> = HashMap::with_capacity(ids.len());
         for chunk in ids.chunks(IN_CHUNK) {
-            let mut q = self.rows_in(
+            let q = self.rows_in(
                 "SELECT prekey_id, record FROM wa_prekey",
                 None,
                 "prekey_id",
                 chunk.iter().map(|id| i64::from(*id)),
             );
-            let rows = q.build().fetch_all(&self.pool).await.map_err(db_err)?;
+            let rows = q.fetch_all(&self.db).await.map_err(db_err)?;
             for row in rows {
                 let id = id_from_db(row.try_get("prekey_id").map_err(db_err)?)?;
                 let sealed: Vec<u8> = row.try_get("record").map_err(db_err)?;
@@ -71,13 +79,13 @@ impl WaStateBackend {
         }
         let mut tx = self.begin().await?;
         for chunk in ids.chunks(IN_CHUNK) {
-            let mut q = self.rows_in(
-                "UPDATE wa_prekey SET uploaded = 1",
+            let q = self.rows_in(
+                "UPDATE wa_prekey SET uploaded = TRUE",
                 None,
                 "prekey_id",
                 chunk.iter().map(|id| i64::from(*id)),
             );
-            q.build().execute(&mut *tx).await.map_err(db_err)?;
+            q.execute(&mut tx).await.map_err(db_err)?;
         }
         tx.commit().await.map_err(db_err)
     }
@@ -87,19 +95,19 @@ impl WaStateBackend {
             "DELETE FROM wa_prekey WHERE tenant_id = $1 AND session_id = $2 AND prekey_id = $3",
         )
         .bind(i64::from(id))
-        .execute(&self.pool)
+        .execute(&self.db)
         .await
         .map_err(db_err)?;
         Ok(())
     }
 
     pub(super) async fn prekey_max_id(&self) -> Result<u32> {
-        let max: Option<i64> = sqlx::query_scalar(
+        let max: Option<i64> = query_scalar(
             "SELECT MAX(prekey_id) FROM wa_prekey WHERE tenant_id = $1 AND session_id = $2",
         )
         .bind(self.tenant.0)
         .bind(self.session.as_str())
-        .fetch_one(&self.pool)
+        .fetch_one(&self.db)
         .await
         .map_err(db_err)?;
         max.map_or(Ok(0), id_from_db)
@@ -108,11 +116,11 @@ impl WaStateBackend {
     /// Whether prekey `id` is marked uploaded (`None` if it is not stored).
     /// wacore's traits never read the flag back; it is kept for operators.
     pub async fn prekey_uploaded(&self, id: u32) -> Result<Option<bool>> {
-        sqlx::query_scalar("SELECT uploaded FROM wa_prekey WHERE tenant_id = $1 AND session_id = $2 AND prekey_id = $3")
+        query_scalar("SELECT uploaded FROM wa_prekey WHERE tenant_id = $1 AND session_id = $2 AND prekey_id = $3")
             .bind(self.tenant.0)
             .bind(self.session.as_str())
             .bind(i64::from(id))
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.db)
             .await
             .map_err(db_err)
     }
@@ -126,20 +134,20 @@ impl WaStateBackend {
         )
         .bind(i64::from(id))
         .bind(sealed)
-        .execute(&self.pool)
+        .execute(&self.db)
         .await
         .map_err(db_err)?;
         Ok(())
     }
 
     pub(super) async fn signed_prekey_load(&self, id: u32) -> Result<Option<Vec<u8>>> {
-        let sealed: Option<Vec<u8>> = sqlx::query_scalar(
+        let sealed: Option<Vec<u8>> = query_scalar(
             "SELECT record FROM wa_signed_prekey WHERE tenant_id = $1 AND session_id = $2 AND prekey_id = $3",
         )
         .bind(self.tenant.0)
         .bind(self.session.as_str())
         .bind(i64::from(id))
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.db)
         .await
         .map_err(db_err)?;
         sealed
@@ -153,7 +161,7 @@ impl WaStateBackend {
                 "SELECT prekey_id, record FROM wa_signed_prekey \
                  WHERE tenant_id = $1 AND session_id = $2 ORDER BY prekey_id",
             )
-            .fetch_all(&self.pool)
+            .fetch_all(&self.db)
             .await
             .map_err(db_err)?;
         rows.into_iter()
@@ -171,7 +179,7 @@ impl WaStateBackend {
     pub(super) async fn signed_prekey_remove(&self, id: u32) -> Result<()> {
         self.scoped("DELETE FROM wa_signed_prekey WHERE tenant_id = $1 AND session_id = $2 AND prekey_id = $3")
             .bind(i64::from(id))
-            .execute(&self.pool)
+            .execute(&self.db)
             .await
             .map_err(db_err)?;
         Ok(())

@@ -4,7 +4,6 @@
 
 use super::{IN_CHUNK, WaStateBackend, db_err, kind};
 use async_trait::async_trait;
-use sqlx::Row;
 use wacore::store::error::Result;
 use wacore::store::traits::{
     DeviceListRecord, LidPnMappingEntry, PendingInboundKey, PendingInboundRow, ProtocolStore,
@@ -25,7 +24,7 @@ impl WaStateBackend {
             )
             .bind(&record.user)
             .bind(sealed)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await
             .map_err(db_err)?;
         }
@@ -42,7 +41,7 @@ impl ProtocolStore for WaStateBackend {
                  WHERE tenant_id = $1 AND session_id = $2 AND group_jid = $3",
             )
             .bind(group_jid)
-            .fetch_all(&self.pool)
+            .fetch_all(&self.db)
             .await
             .map_err(db_err)?;
         rows.iter()
@@ -69,7 +68,7 @@ impl ProtocolStore for WaStateBackend {
             .bind(group_jid)
             .bind(*device_jid)
             .bind(*has_key)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await
             .map_err(db_err)?;
         }
@@ -90,13 +89,13 @@ impl ProtocolStore for WaStateBackend {
         }
         let mut tx = self.begin().await?;
         for chunk in device_jids.chunks(IN_CHUNK) {
-            let mut q = self.rows_in(
+            let q = self.rows_in(
                 "DELETE FROM wa_sender_key_device",
                 None,
                 "device_jid",
                 chunk.iter().copied(),
             );
-            q.build().execute(&mut *tx).await.map_err(db_err)?;
+            q.execute(&mut tx).await.map_err(db_err)?;
         }
         tx.commit().await.map_err(db_err)
     }
@@ -226,7 +225,7 @@ impl ProtocolStore for WaStateBackend {
         )
         .bind(group_jid)
         .bind(sealed)
-        .execute(&self.pool)
+        .execute(&self.db)
         .await
         .map_err(db_err)?;
         Ok(())

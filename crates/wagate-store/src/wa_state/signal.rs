@@ -2,6 +2,7 @@
 //! Prekeys live in `prekeys.rs`; this impl forwards to them.
 
 use super::{WaStateBackend, db_err, kind};
+use crate::db::query_scalar;
 use async_trait::async_trait;
 use bytes::Bytes;
 use std::sync::Arc;
@@ -38,11 +39,11 @@ impl WaStateBackend {
             "SELECT {} FROM {} WHERE tenant_id = $1 AND session_id = $2 AND address = $3",
             t.column, t.table
         );
-        let sealed: Option<Vec<u8>> = sqlx::query_scalar(&sql)
+        let sealed: Option<Vec<u8>> = query_scalar(sql)
             .bind(self.tenant.0)
             .bind(self.session.as_str())
             .bind(address)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.db)
             .await
             .map_err(db_err)?;
         sealed
@@ -73,9 +74,9 @@ impl WaStateBackend {
             "DELETE FROM {} WHERE tenant_id = $1 AND session_id = $2 AND address = $3",
             t.table
         );
-        self.scoped(&sql)
+        self.scoped(sql)
             .bind(address)
-            .execute(&self.pool)
+            .execute(&self.db)
             .await
             .map_err(db_err)?;
         Ok(())
@@ -138,7 +139,7 @@ impl SignalStore for WaStateBackend {
                  WHERE tenant_id = $1 AND session_id = $2 AND address = $3",
             )
             .bind(address)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.db)
             .await
             .map_err(db_err)?;
         Ok(row.is_some())
@@ -161,7 +162,7 @@ impl SignalStore for WaStateBackend {
                  LIMIT 1",
             )
             .bind(user)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.db)
             .await
             .map_err(db_err)?;
         Ok(row.is_some())

@@ -5,7 +5,7 @@
 //! atomic upsert that only changes its own fields, never a read-modify-write.
 
 use super::{WaStateBackend, count, db_err, kind};
-use sqlx::Row;
+use crate::db::query_scalar;
 use wacore::store::error::Result;
 use wacore::store::traits::TcTokenEntry;
 
@@ -23,7 +23,7 @@ impl WaStateBackend {
                  WHERE tenant_id = $1 AND session_id = $2 AND jid = $3",
             )
             .bind(jid)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.db)
             .await
             .map_err(db_err)?;
         let Some(row) = row else { return Ok(None) };
@@ -50,17 +50,17 @@ impl WaStateBackend {
         .bind(self.seal_token(jid, &entry.token))
         .bind(entry.token_timestamp)
         .bind(entry.sender_timestamp)
-        .execute(&self.pool)
+        .execute(&self.db)
         .await
         .map_err(db_err)?;
         Ok(())
     }
 
     pub(super) async fn tc_token_jids(&self) -> Result<Vec<String>> {
-        sqlx::query_scalar("SELECT jid FROM wa_tc_token WHERE tenant_id = $1 AND session_id = $2")
+        query_scalar("SELECT jid FROM wa_tc_token WHERE tenant_id = $1 AND session_id = $2")
             .bind(self.tenant.0)
             .bind(self.session.as_str())
-            .fetch_all(&self.pool)
+            .fetch_all(&self.db)
             .await
             .map_err(db_err)
     }
@@ -80,7 +80,7 @@ impl WaStateBackend {
             )
             .bind(token_cutoff)
             .bind(sender_cutoff)
-            .execute(&self.pool)
+            .execute(&self.db)
             .await
             .map_err(db_err)?;
         Ok(count(done.rows_affected()))
@@ -103,7 +103,7 @@ impl WaStateBackend {
         )
         .bind(jid)
         .bind(sender_timestamp)
-        .execute(&self.pool)
+        .execute(&self.db)
         .await
         .map_err(db_err)?;
         Ok(())
@@ -127,7 +127,7 @@ impl WaStateBackend {
         .bind(jid)
         .bind(self.seal_token(jid, token))
         .bind(token_timestamp)
-        .execute(&self.pool)
+        .execute(&self.db)
         .await
         .map_err(db_err)?;
         Ok(())

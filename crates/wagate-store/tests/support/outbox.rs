@@ -7,6 +7,7 @@
 use std::sync::Arc;
 use wagate_core::{SessionId, SessionKey};
 use wagate_store::outbound::{Enqueuer, OutcomeWriter};
+use wagate_store::testing::{TestBackend, TestDatabase};
 use wagate_store::{Committer, Events, Outbound, StateCipher, Store};
 
 pub struct Fixture {
@@ -17,16 +18,15 @@ pub struct Fixture {
     pub enqueuer: Enqueuer,
     pub outcomes: OutcomeWriter,
     pub key: SessionKey,
-    _dir: tempfile::TempDir,
+    pub database: TestDatabase,
 }
 
-pub async fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("wagate.db").display());
-    let pool = wagate_store::sqlite::open_sqlite(&url).await.unwrap();
-    let store = Store::new(pool.clone());
+pub async fn fixture(backend: TestBackend) -> Fixture {
+    let database = TestDatabase::create(backend).await;
+    let db = database.open().await;
+    let store = Store::new(db.clone());
     let tenant = store.default_tenant().await.unwrap();
-    let committer = Committer::start(pool);
+    let committer = Committer::start(db);
     let (cipher, _) = StateCipher::generate();
     let events = Events::new(committer.clone(), Arc::new(cipher))
         .await
@@ -45,6 +45,6 @@ pub async fn fixture() -> Fixture {
             tenant: tenant.id,
             session: SessionId::parse("shop").unwrap(),
         },
-        _dir: dir,
+        database,
     }
 }

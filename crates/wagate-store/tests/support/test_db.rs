@@ -1,19 +1,45 @@
-//! A store over a fresh, migrated SQLite file that lives as long as the
-//! test's `TestDb`.
+//! A store over a fresh, migrated database that lives as long as the
+//! test's `TestDb`, and the macro that runs a test on both databases.
+
+#![allow(dead_code)] // each test file takes what it needs
 
 use wagate_store::Store;
+use wagate_store::testing::{TestBackend, TestDatabase};
 
 pub struct TestDb {
     pub store: Store,
-    _dir: tempfile::TempDir,
+    pub database: TestDatabase,
 }
 
-pub async fn test_db() -> TestDb {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("wagate.db").display());
-    let pool = wagate_store::sqlite::open_sqlite(&url).await.unwrap();
+pub async fn test_db(backend: TestBackend) -> TestDb {
+    let database = TestDatabase::create(backend).await;
     TestDb {
-        store: Store::new(pool),
-        _dir: dir,
+        store: Store::new(database.open().await),
+        database,
     }
+}
+
+/// Defines the test `async fn name(backend) { … }` as a module of two
+/// tests, `name::sqlite` and `name::postgres`, each running the body on
+/// its database.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($(async fn $name:ident($backend:ident) $body:block)+) => {$(
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn case($backend: wagate_store::testing::TestBackend) $body
+
+            #[tokio::test]
+            async fn sqlite() {
+                case(wagate_store::testing::TestBackend::Sqlite).await
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                case(wagate_store::testing::TestBackend::Postgres).await
+            }
+        }
+    )+};
 }

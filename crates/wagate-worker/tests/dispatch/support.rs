@@ -32,7 +32,7 @@ const DEADLINE: Duration = Duration::from_secs(30);
 pub async fn outbox() -> (Events, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("wagate.db").display());
-    let pool = wagate_store::sqlite::open_sqlite(&url).await.unwrap();
+    let pool = wagate_store::db::Db::open(&url).await.unwrap();
     let (cipher, _) = StateCipher::generate();
     let events = Events::new(Committer::start(pool), Arc::new(cipher))
         .await

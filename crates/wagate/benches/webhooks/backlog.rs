@@ -102,7 +102,7 @@ async fn set_enabled(api: &Api, endpoint: &str, enabled: bool) {
 /// straight into the gateway's database; returns the message ids.
 async fn write_events(dir: &Path, template: &Value, total: usize) -> Vec<String> {
     let url = format!("sqlite://{}", dir.join("wagate.db").display());
-    let pool = wagate_store::sqlite::open_sqlite(&url).await.unwrap();
+    let pool = wagate_store::db::Db::open(&url).await.unwrap();
     let tenant = wagate_store::Store::new(pool.clone())
         .default_tenant()
         .await

@@ -13,6 +13,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use wagate::{Config, Services};
 use wagate_store::Store;
+use wagate_store::testing::{TestBackend, TestDatabase};
 
 /// The WhatsApp Web version the client announces; pinned because the
 /// simulator cannot answer the client's version lookup on the web.
@@ -23,11 +24,16 @@ pub struct TestApp {
     pub http: reqwest::Client,
     pub admin_key: String,
     pub data_dir: PathBuf,
+    /// The `WAGATE_DATABASE_URL` the app runs on.
+    pub database_url: String,
     /// WhatsApp for this test alone; it outlives restarts of the app.
     pub sim: Arc<wasim::Sim>,
     /// The app's own store handle (the engine is built with it).
     store: Store,
     dir: Arc<tempfile::TempDir>,
+    /// The database, on the backend `WAGATE_TEST_DATABASE` names; it
+    /// outlives restarts of the app.
+    database: Arc<TestDatabase>,
     /// Settings this test gives over the defaults; kept across restarts.
     env: Vec<(String, String)>,
     engine_stopped: Arc<AtomicBool>,
@@ -74,10 +80,7 @@ pub async fn assert_error(response: Response, status: u16, kind: &str) -> Value 
 impl TestApp {
     /// The app over a fresh database, with a fresh simulator.
     pub async fn spawn() -> TestApp {
-        let sim = Arc::new(wasim::Sim::start().await.unwrap());
-        let dir = Arc::new(tempfile::tempdir().unwrap());
-        let admin_key = format!("test-admin-{}", wagate_core::NewApiKey::generate().secret);
-        TestApp::start(sim, dir, admin_key, Vec::new()).await
+        TestApp::spawn_with(&[]).await
     }
 
     /// As [`TestApp::spawn`], with `env` set over the test defaults.
@@ -86,7 +89,8 @@ impl TestApp {
         let dir = Arc::new(tempfile::tempdir().unwrap());
         let admin_key = format!("test-admin-{}", wagate_core::NewApiKey::generate().secret);
         let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string()));
-        TestApp::start(sim, dir, admin_key, env.collect()).await
+        let database = Arc::new(TestDatabase::from_env().await);
+        TestApp::start(sim, dir, database, admin_key, env.collect()).await
     }
 
     /// Stops the app cleanly and starts it again over the same database
@@ -94,21 +98,30 @@ impl TestApp {
     pub async fn restart(mut self) -> TestApp {
         self.halt().await;
         let (sim, dir, admin_key) = (self.sim.clone(), self.dir.clone(), self.admin_key.clone());
+        let database = self.database.clone();
         let env = std::mem::take(&mut self.env);
         drop(self);
-        TestApp::start(sim, dir, admin_key, env).await
+        TestApp::start(sim, dir, database, admin_key, env).await
     }
 
     async fn start(
         sim: Arc<wasim::Sim>,
         dir: Arc<tempfile::TempDir>,
+        database: Arc<TestDatabase>,
         admin_key: String,
         env: Vec<(String, String)>,
     ) -> TestApp {
+        // On SQLite the database file lives in the data directory, as in
+        // a default install.
+        let database_url = match database.backend {
+            TestBackend::Sqlite => format!("sqlite://{}", dir.path().join("db/wagate.db").display()),
+            TestBackend::Postgres => database.url.clone(),
+        };
         let mut vars = BTreeMap::from([
+            ("WAGATE_DATABASE_URL", database_url.clone()),
             (
-                "WAGATE_DATABASE_URL",
-                format!("sqlite://{}", dir.path().join("db/wagate.db").display()),
+                "WAGATE_DATA_DIR",
+                dir.path().join("db").display().to_string(),
             ),
             ("WAGATE_ADMIN_KEY", admin_key.clone()),
             ("WAGATE_LISTEN", "127.0.0.1:0".to_string()),
@@ -174,9 +187,11 @@ impl TestApp {
             http,
             admin_key,
             data_dir,
+            database_url,
             sim,
             store: store_slot.get().expect("the engine is built").clone(),
             dir,
+            database,
             env,
             engine_stopped,
             shutdown: Some(shutdown),

@@ -20,7 +20,7 @@ async fn health_and_ready() {
     assert_eq!(ready.status(), 200);
 
     // Without a database the app is alive but not ready.
-    app.store().pool().close().await;
+    app.store().db().close().await;
     let ready = app.http.get(app.url("/ready")).send().await.unwrap();
     assert_eq!(ready.status(), 503);
     let body: Value = ready.json().await.unwrap();

@@ -261,12 +261,13 @@ async fn bad_input_is_named_never_a_server_error() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_first_admin_comes_from_the_command_line() {
     let app = TestApp::spawn().await;
-    let database = format!("sqlite://{}", app.data_dir.join("wagate.db").display());
+    let database = app.database_url.clone();
     let run = |args: &[&str], password_env: Option<&str>, stdin: &str| {
         let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_wagate"));
         command
             .args(args)
             .env("WAGATE_DATABASE_URL", &database)
+            .env("WAGATE_DATA_DIR", &app.data_dir)
             .env_remove("WAGATE_CONFIG")
             .env_remove("WAGATE_USER_PASSWORD")
             .stdin(std::process::Stdio::piped())
