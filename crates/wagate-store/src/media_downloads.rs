@@ -5,9 +5,9 @@
 
 use crate::cipher::StateCipher;
 use crate::commit::Committer;
+use crate::db::query;
 use crate::outbound::{commit_failed, internal, now_ms};
 use serde::{Deserialize, Serialize};
-use crate::db::query;
 use std::sync::Arc;
 use wagate_core::{CoreError, SessionId, SessionKey, TenantId};
 

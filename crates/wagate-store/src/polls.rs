@@ -2,8 +2,8 @@
 //! reported by option name. A vote carries only hashes of the names; the
 //! names are in the poll's own `message.received` event.
 
-use crate::outbound::internal;
 use crate::db::{Backend, Db, query_scalar};
+use crate::outbound::internal;
 use wagate_core::{CoreError, SessionKey};
 
 /// The options of received poll `poll_id`, from its event; `None` when the
@@ -20,7 +20,10 @@ pub async fn received_poll_options(
             "json_extract(e.data, '$.poll.options')",
             "json_extract(e.data, '$.poll')",
         ),
-        Backend::Postgres => ("(e.data::jsonb #>> '{poll,options}')", "(e.data::jsonb -> 'poll')"),
+        Backend::Postgres => (
+            "(e.data::jsonb #>> '{poll,options}')",
+            "(e.data::jsonb -> 'poll')",
+        ),
     };
     let options: Option<String> = query_scalar(format!(
         "SELECT {options} FROM inbound_seen s \

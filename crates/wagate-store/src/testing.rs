@@ -68,7 +68,11 @@ impl TestDatabase {
                     .await
                     .expect("a test schema");
                 let separator = if base.contains('?') { '&' } else { '?' };
-                let url = format!("{base}{separator}options[search_path]={schema}");
+                // The schema's name also names its connections, so the
+                // drop can end those still open.
+                let url = format!(
+                    "{base}{separator}options[search_path]={schema}&application_name={schema}"
+                );
                 TestDatabase {
                     url,
                     backend,
@@ -104,6 +108,14 @@ impl Drop for TestDatabase {
                 .expect("a runtime");
             runtime.block_on(async move {
                 let mut admin = admin_connection(&base).await;
+                // The test's runtime is blocked on this drop: connections
+                // it still holds (one in a transaction, say) would hold
+                // their locks for ever.
+                let end = format!(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                     WHERE application_name = '{schema}' AND pid <> pg_backend_pid()"
+                );
+                let _ = admin.execute(end.as_str()).await;
                 let sql = format!("DROP SCHEMA IF EXISTS {schema} CASCADE");
                 if let Err(e) = admin.execute(sql.as_str()).await {
                     eprintln!("cannot drop test schema {schema}: {e}");

@@ -65,12 +65,12 @@ on_both_databases! {
         );
         let other = enqueuer.submit(request("h2", vec![text(to, "x")])).await;
         assert_eq!(other.unwrap(), AcceptOutcome::KeyReused);
-    
+
         let stored = queue.get(&key, first.id.as_str()).await.unwrap().unwrap();
         assert_eq!(stored.batch_id.as_deref(), Some("batch_1"));
         assert_eq!(stored.body, first.body);
         assert_eq!((stored.send_at, stored.attempts), (None, 0));
-    
+
         let claimed = queue
             .claim(&key, "worker-1", 10, Duration::from_secs(60))
             .await

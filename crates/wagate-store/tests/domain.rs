@@ -81,7 +81,7 @@ on_both_databases! {
             .unwrap();
         assert_eq!(created.status, SessionStatus::Disconnected);
         assert_eq!(created.name.as_deref(), Some("shop name"));
-    
+
         let dup = db
             .store
             .create_session(&new_session(a, "shop"))
@@ -96,7 +96,7 @@ on_both_databases! {
             .create_session(&new_session(b, "shop"))
             .await
             .unwrap();
-    
+
         assert_eq!(db.store.sessions(Some(a)).await.unwrap().len(), 1);
         assert_eq!(db.store.sessions(None).await.unwrap().len(), 2);
         let named = db
@@ -122,7 +122,7 @@ on_both_databases! {
             .create_session(&new_session(t, "s1"))
             .await
             .unwrap();
-    
+
         db.store.set_status(&k, SessionStatus::Qr).await.unwrap();
         db.store.set_qr(&k, Some("2@abc")).await.unwrap();
         db.store.set_pair_code(&k, Some("ABCD1234")).await.unwrap();
@@ -132,7 +132,7 @@ on_both_databases! {
             (SessionStatus::Qr, Some("2@abc"))
         );
         assert_eq!(s.pair_code.as_deref(), Some("ABCD1234"));
-    
+
         let at = Utc.with_ymd_and_hms(2024, 1, 15, 10, 30, 0).unwrap();
         db.store.set_connected(&k, "15550001111", at).await.unwrap();
         let s = db.store.session(&k).await.unwrap().unwrap();
@@ -140,11 +140,11 @@ on_both_databases! {
         assert_eq!(s.phone.as_deref(), Some("15550001111"));
         assert_eq!(s.last_connected, Some(at));
         assert_eq!((s.qr, s.pair_code), (None, None));
-    
+
         let counts = db.store.session_counts().await.unwrap();
         assert!(counts.contains(&(SessionStatus::Connected, 1)));
         assert!(counts.contains(&(SessionStatus::Qr, 0)));
-    
+
         let missing = db
             .store
             .set_status(&key(t, "gone"), SessionStatus::Qr)
@@ -224,7 +224,7 @@ on_both_databases! {
             format!("***{}", &secret.secret[secret.secret.len() - 4..])
         );
         assert!(!stored.is_revoked());
-    
+
         let found = db
             .store
             .find_api_key(&secret.digest)
@@ -234,10 +234,10 @@ on_both_databases! {
         assert_eq!(found.id, stored.id);
         let unknown = NewApiKey::generate();
         assert_eq!(db.store.find_api_key(&unknown.digest).await.unwrap(), None);
-    
+
         let dup = db.store.create_api_key(&record).await.unwrap_err();
         assert!(matches!(dup, CoreError::Conflict(_)), "{dup:?}");
-    
+
         assert!(db.store.revoke_api_key(stored.id).await.unwrap());
         assert!(!db.store.revoke_api_key(stored.id).await.unwrap());
         let revoked = db
@@ -263,7 +263,7 @@ on_both_databases! {
             .create_api_key(&new_key(b, ApiKeyScope::Tenant, None).1)
             .await
             .unwrap();
-    
+
         assert_eq!(db.store.api_keys(Some(a)).await.unwrap().len(), 1);
         assert_eq!(db.store.api_keys(Some(b)).await.unwrap().len(), 1);
         assert_eq!(db.store.api_keys(None).await.unwrap().len(), 2);
@@ -271,7 +271,7 @@ on_both_databases! {
             db.store.api_key(admin.id).await.unwrap(),
             Some(admin.clone())
         );
-    
+
         let no_session = db
             .store
             .create_api_key(&new_key(a, ApiKeyScope::Session, None).1)
@@ -298,7 +298,7 @@ on_both_databases! {
             .unwrap();
         let (secret, record) = new_key(t, ApiKeyScope::Session, Some("s1"));
         db.store.create_api_key(&record).await.unwrap();
-    
+
         assert!(db.store.delete_session(&key(t, "s1")).await.unwrap());
         assert!(!db.store.delete_session(&key(t, "s1")).await.unwrap());
         assert_eq!(db.store.session(&key(t, "s1")).await.unwrap(), None);

@@ -64,7 +64,7 @@ on_both_databases! {
         let stored = ev.endpoint(TenantId(1), "wh_all").await.unwrap().unwrap();
         assert_eq!(stored.secret, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
         assert!(ev.endpoint(TenantId(2), "wh_all").await.unwrap().is_none());
-    
+
         let s1 = key(1, "s1");
         ev.append(vec![
             event(&s1, "message.received", 1),
@@ -192,7 +192,7 @@ on_both_databases! {
             kinds,
             ["message.received", "message.received", "webhook.disabled"]
         );
-    
+
         let replayed = ev
             .replay(
                 TenantId(1),
@@ -257,7 +257,7 @@ on_both_databases! {
         // A tenant with no endpoints gets its event and no deliveries.
         let lone = ev.append(vec![event(&key(2, "s1"), "session.status", 1)]);
         let lone = lone.await.unwrap()[0];
-    
+
         let deliveries = |ev: Events| async move {
             let claimed = ev.claim_deliveries(100, Duration::from_secs(60)).await;
             let mut got: Vec<(String, i64)> = claimed

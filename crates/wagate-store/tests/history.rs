@@ -169,7 +169,7 @@ on_both_databases! {
         f.text_in(ana, "IN0", ago(120), "are you there?").await;
         f.text_in(bo, "BO1", ago(85), "bo here").await;
         f.text_in(ana, "IN2", ago(80), "thanks").await;
-    
+
         let mut seen = Vec::new();
         let mut cursor = None;
         loop {
@@ -188,7 +188,7 @@ on_both_databases! {
             (second, next),
             (vec!["hello ana".into(), "thanks".into()], None)
         );
-    
+
         let all = f
             .store
             .chat_messages(
@@ -212,7 +212,7 @@ on_both_databases! {
             ("in", Some(jid(ana)))
         );
         assert_eq!(received.event.as_ref().unwrap().1["text"], "thanks");
-    
+
         let window = ChatQuery {
             chat_jid: jid(ana),
             before_ms: Some(ago(85) * 1000),
@@ -223,14 +223,14 @@ on_both_databases! {
         let window = f.store.chat_messages(&f.key, &window).await.unwrap().items;
         let texts: Vec<_> = window.iter().map(|m| m.text.clone().unwrap()).collect();
         assert_eq!(texts, ["hello ana", "hi"]);
-    
+
         let chats = f.store.chats(&f.key, None, 1).await.unwrap();
         assert_eq!(chats.items[0].chat_jid, jid(ana));
         assert_eq!(chats.items[0].message_count, 4);
         assert_eq!(chats.items[0].last.text.as_deref(), Some("thanks"));
         let rest = f.store.chats(&f.key, chats.next, 1).await.unwrap();
         assert_eq!((rest.items[0].chat_jid.clone(), rest.next), (jid(bo), None));
-    
+
         let nobody = ChatQuery {
             chat_jid: jid("15550399999"),
             limit: 5,
@@ -322,7 +322,7 @@ on_both_databases! {
             ago(4) * 1000,
         )
         .await;
-    
+
         let q = ChatQuery {
             chat_jid: jid(ana),
             ascending: true,
@@ -374,7 +374,7 @@ on_both_databases! {
             f.store.chats(&f.key, None, 10).await.unwrap().items.len(),
             2
         );
-    
+
         // A one-day retention, in tiny batches.
         f.store
             .set_history_retention(f.key.tenant, Some(1))
@@ -394,7 +394,7 @@ on_both_databases! {
         assert_eq!(f.count("SELECT COUNT(*) FROM outbound_messages").await, 1);
         // B1's event went with it; the rest were written just now.
         assert_eq!(f.count("SELECT COUNT(*) FROM events").await, 3);
-    
+
         // Once delivered, the old message goes; the recent one stays.
         f.deliver_all().await;
         let report = sweep_once(&f.committer, now, 0, 2).await.unwrap();
@@ -419,7 +419,7 @@ on_both_databases! {
             assert_eq!(n, 0, "{table}");
         }
         assert!(f.queue.get(&f.key, &queued).await.unwrap().is_some());
-    
+
         // 0 keeps forever, whatever the default.
         f.text_in(ana, "A3", ago(10 * 86_400), "ancient").await;
         f.deliver_all().await;

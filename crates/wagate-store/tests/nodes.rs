@@ -34,7 +34,7 @@ on_both_databases! {
         assert_eq!(node.roles, ["api", "engine", "sender", "webhooks"]);
         assert_eq!((node.started_at, node.last_heartbeat), (start, start));
         assert_eq!((node.session_count, node.stopped_at), (0, None));
-    
+
         let beat = start + Duration::seconds(10);
         assert!(db.store.node_heartbeat("node_a", 7, beat).await.unwrap());
         let listed = db.store.nodes().await.unwrap();
@@ -44,7 +44,7 @@ on_both_databases! {
             (beat, 7)
         );
         assert_eq!(listed[0].started_at, start);
-    
+
         let end = beat + Duration::seconds(3);
         assert!(db.store.stop_node("node_a", end).await.unwrap());
         let listed = db.store.nodes().await.unwrap();

@@ -13,8 +13,8 @@ use wagate_store::outbound::{Accept, NewOutbound, Outcome};
 
 #[path = "support/outbox.rs"]
 mod outbox;
-use wagate_store::testing::TestBackend;
 use outbox::{Fixture, fixture};
+use wagate_store::testing::TestBackend;
 
 impl Fixture {
     /// Queues a text to `phone` and claims it; returns its id.
@@ -149,7 +149,7 @@ on_both_databases! {
             },
         ])
         .await;
-    
+
         assert_eq!(f.status(&a).await, OutboundStatus::Read);
         assert_eq!(f.status(&b).await, OutboundStatus::Queued);
         assert_eq!(f.status(&c).await, OutboundStatus::Failed);
@@ -161,7 +161,7 @@ on_both_databases! {
         assert_eq!(sent.sent_at.unwrap().timestamp_millis(), at_ms);
         assert_eq!(sent.read_at.unwrap().timestamp_millis(), at_ms + 2000);
         assert_eq!(sent.delivered_at.unwrap().timestamp_millis(), at_ms + 3000);
-    
+
         let (a, c) = (a.as_str().to_string(), c.as_str().to_string());
         assert_eq!(
             f.announced().await,
@@ -292,7 +292,7 @@ on_both_databases! {
             }
         };
         assert_eq!(chats(&f).await, [("15550400001@s.whatsapp.net".into(), 1)]);
-    
+
         // Once it can be written, the refused one is.
         let drop = match backend {
             TestBackend::Sqlite => "DROP TRIGGER refuse_history",

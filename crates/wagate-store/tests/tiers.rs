@@ -15,9 +15,9 @@ use wagate_store::domain::{NewApiKeyRecord, NewSession, TierChange};
 #[macro_use]
 mod test_db;
 use chrono::{TimeZone, Utc};
+use test_db::test_db;
 use wagate_store::db::Db;
 use wagate_store::testing::TestBackend;
-use test_db::test_db;
 
 fn tier(name: &str) -> TierName {
     TierName::parse(name).unwrap()
@@ -63,7 +63,7 @@ on_both_databases! {
                 ("unlimited", limits(None, None, None)),
             ]
         );
-    
+
         let default = db.store.default_tenant().await.unwrap();
         assert_eq!(default.tier.as_str(), "unlimited");
         assert_eq!(
@@ -81,7 +81,7 @@ on_both_databases! {
             (read.tenant_name.as_str(), read.tier.name.as_str()),
             ("acme", "basic")
         );
-    
+
         let err = db
             .store
             .create_tenant_in_tier("gold-co", &tier("gold"))
@@ -115,7 +115,7 @@ on_both_databases! {
             .create_session_with_key(&first, Some(&first_key))
             .await
             .unwrap();
-    
+
         let (second, secret, second_key) = session_with_key(acme, "two");
         let err = db
             .store
@@ -134,7 +134,7 @@ on_both_databases! {
         assert_eq!(db.store.session(&second.key).await.unwrap(), None);
         assert_eq!(db.store.find_api_key(&secret.digest).await.unwrap(), None);
         assert_eq!(db.store.session_count(acme).await.unwrap(), 1);
-    
+
         // Another tenant's sessions do not count; a bigger tier lets it in.
         let other = db.store.create_tenant("other").await.unwrap().id;
         for id in ["a", "b", "c"] {
@@ -234,7 +234,7 @@ on_both_databases! {
             "{err:?}"
         );
         assert_eq!(db.store.tier(&tier("pro")).await.unwrap().unwrap(), pro);
-    
+
         let acme = db.store.create_tenant("acme").await.unwrap().id;
         let err = db
             .store
@@ -285,7 +285,7 @@ on_both_databases! {
             .unwrap();
         }
         tx.commit().await.unwrap();
-    
+
         let counts = db.store.recent_message_counts(hour_ago).await.unwrap();
         let summary: Vec<(i64, i64, u32)> = counts
             .iter()

@@ -51,14 +51,14 @@ on_both_databases! {
         assert_eq!(user.role, UserRole::Admin);
         assert!(user.password_hash.verify("first password"));
         assert!(!user.is_disabled() && user.last_login_at.is_none());
-    
+
         let again = db
             .store
             .create_user(&new_user(tenant, "ANA@example.COM", UserRole::Customer))
             .await
             .unwrap_err();
         assert!(matches!(again, CoreError::Conflict(ref m) if m.contains("ana@example.com")));
-    
+
         let found = db
             .store
             .user_by_email(&Email::parse("aNa@EXAMPLE.com").unwrap())
@@ -117,7 +117,7 @@ on_both_databases! {
             .await
             .unwrap();
         assert_eq!(db.store.live_refresh_tokens(user.id).await.unwrap(), 1);
-    
+
         let demoted = UserChanges {
             role: Some(UserRole::Customer),
             tenant: Some(other),
@@ -136,7 +136,7 @@ on_both_databases! {
             1,
             "a role change keeps the login"
         );
-    
+
         let password = UserChanges {
             password_hash: Some(PasswordHash::of(&Password::new("second password").unwrap())),
             ..UserChanges::default()
@@ -157,7 +157,7 @@ on_both_databases! {
             .await
             .unwrap();
         assert_eq!(outcome, Rotation::Revoked);
-    
+
         assert_eq!(
             db.store
                 .update_user(404, &UserChanges::default())
@@ -200,7 +200,7 @@ on_both_databases! {
             .unwrap();
         assert_eq!(second.disabled_at, Some(since));
         assert_eq!(db.store.live_refresh_tokens(user.id).await.unwrap(), 0);
-    
+
         let enable = UserChanges {
             disabled: Some(false),
             ..UserChanges::default()
@@ -229,7 +229,7 @@ on_both_databases! {
             .create_refresh_token(&token(user.id, "login", "t1", in_a_day()))
             .await
             .unwrap();
-    
+
         let first = db
             .store
             .rotate_refresh_token(&KeyDigest::of("t1"), &next("t2", in_a_day()), now)
@@ -256,7 +256,7 @@ on_both_databases! {
             .await
             .unwrap();
         assert_eq!(newest, Rotation::Revoked);
-    
+
         let unknown = db
             .store
             .rotate_refresh_token(&KeyDigest::of("never"), &next("t5", in_a_day()), now)
@@ -286,7 +286,7 @@ on_both_databases! {
             .await
             .unwrap();
         assert_eq!(late, Rotation::Revoked);
-    
+
         db.store
             .create_refresh_token(&token(user.id, "other", "a1", in_a_day()))
             .await

@@ -3,7 +3,6 @@
 //! survives a restart, and deleting a session leaves nothing behind.
 
 use bytes::Bytes;
-use sqlx::{Row, SqlitePool};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -12,10 +11,11 @@ use wacore::appstate::processor::AppStateMutationMAC;
 use wacore::store::Device;
 use wacore::store::traits::*;
 use wagate_core::{SessionId, TenantId};
+use wagate_store::db::{Db, query, query_scalar};
 use wagate_store::{Committer, StateCipher, WaStateBackend};
 
 struct TestDb {
-    pool: SqlitePool,
+    pool: Db,
     url: String,
     path: PathBuf,
     _dir: tempfile::TempDir,
@@ -25,7 +25,7 @@ async fn test_db() -> TestDb {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("wagate.db");
     let url = format!("sqlite://{}", path.display());
-    let pool = wagate_store::sqlite::open_sqlite(&url).await.unwrap();
+    let pool = Db::open(&url).await.unwrap();
     TestDb {
         pool,
         url,
@@ -38,7 +38,7 @@ fn session(id: &str) -> SessionId {
     SessionId::parse(id).unwrap()
 }
 
-fn backend(pool: &SqlitePool, cipher: &Arc<StateCipher>, tenant: i64, id: &str) -> WaStateBackend {
+fn backend(pool: &Db, cipher: &Arc<StateCipher>, tenant: i64, id: &str) -> WaStateBackend {
     WaStateBackend::new(
         Committer::start(pool.clone()),
         cipher.clone(),
@@ -198,8 +198,8 @@ async fn snapshot(b: &WaStateBackend) -> Vec<String> {
     ]
 }
 
-async fn wa_tables(pool: &SqlitePool) -> Vec<String> {
-    sqlx::query_scalar(
+async fn wa_tables(pool: &Db) -> Vec<String> {
+    query_scalar(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'wa\\_%' ESCAPE '\\'",
     )
     .fetch_all(pool)
@@ -208,11 +208,11 @@ async fn wa_tables(pool: &SqlitePool) -> Vec<String> {
 }
 
 /// Rows per wa_state table for one session.
-async fn row_counts(pool: &SqlitePool, tenant: i64, id: &str) -> Vec<(String, i64)> {
+async fn row_counts(pool: &Db, tenant: i64, id: &str) -> Vec<(String, i64)> {
     let mut counts = Vec::new();
     for table in wa_tables(pool).await {
         let sql = format!("SELECT COUNT(*) FROM {table} WHERE tenant_id = $1 AND session_id = $2");
-        let n: i64 = sqlx::query_scalar(&sql)
+        let n: i64 = query_scalar(sql)
             .bind(tenant)
             .bind(id)
             .fetch_one(pool)
@@ -268,7 +268,7 @@ async fn secrets_are_not_stored_in_plaintext() {
     populate(&a).await;
 
     let raw_session: Vec<u8> =
-        sqlx::query_scalar("SELECT record FROM wa_signal_session WHERE address = $1")
+        query_scalar("SELECT record FROM wa_signal_session WHERE address = $1")
             .bind(PEER)
             .fetch_one(&db.pool)
             .await
@@ -281,7 +281,7 @@ async fn secrets_are_not_stored_in_plaintext() {
         "nonce || ciphertext || tag"
     );
 
-    let raw_device: Vec<u8> = sqlx::query_scalar("SELECT device FROM wa_device")
+    let raw_device: Vec<u8> = query_scalar("SELECT device FROM wa_device")
         .fetch_one(&db.pool)
         .await
         .unwrap();
@@ -323,7 +323,7 @@ async fn sealed_blobs_only_open_where_they_were_written() {
 
     // Copy alpha's Signal session and device into the other sessions' rows.
     for (tenant, id) in [(1, "beta"), (2, "alpha")] {
-        sqlx::query(
+        query(
             "INSERT INTO wa_signal_session (tenant_id, session_id, address, record) \
              SELECT $1, $2, address, record FROM wa_signal_session WHERE tenant_id = 1 AND session_id = 'alpha'",
         )
@@ -332,7 +332,7 @@ async fn sealed_blobs_only_open_where_they_were_written() {
         .execute(&db.pool)
         .await
         .unwrap();
-        sqlx::query(
+        query(
             "INSERT INTO wa_device (tenant_id, session_id, device, paired) \
              SELECT $1, $2, device, paired FROM wa_device WHERE tenant_id = 1 AND session_id = 'alpha'",
         )
@@ -349,7 +349,7 @@ async fn sealed_blobs_only_open_where_they_were_written() {
 
     // Within one session, a blob moved to another row or another column
     // fails too.
-    sqlx::query(
+    query(
         "INSERT INTO wa_signal_session (tenant_id, session_id, address, record) \
          SELECT tenant_id, session_id, 'other@s.whatsapp.net', record FROM wa_signal_session \
          WHERE tenant_id = 1 AND session_id = 'alpha'",
@@ -358,7 +358,7 @@ async fn sealed_blobs_only_open_where_they_were_written() {
     .await
     .unwrap();
     assert!(a.get_session("other@s.whatsapp.net").await.is_err());
-    sqlx::query(
+    query(
         "UPDATE wa_sender_key SET record = (SELECT record FROM wa_signal_session \
          WHERE tenant_id = 1 AND session_id = 'alpha' AND address = $1)",
     )
@@ -389,7 +389,7 @@ async fn state_survives_reopening_the_database() {
     drop(a);
     db.pool.close().await;
 
-    let pool = wagate_store::sqlite::open_sqlite(&db.url).await.unwrap();
+    let pool = Db::open(&db.url).await.unwrap();
     let cipher = Arc::new(StateCipher::from_base64(&key).unwrap());
     let a = backend(&pool, &cipher, 1, "alpha");
     assert_eq!(snapshot(&a).await, before);
@@ -514,10 +514,11 @@ async fn many_sessions_write_concurrently_through_one_pool() {
         let last = t.await.unwrap().unwrap();
         assert_eq!(last.as_deref(), Some(&[19u8; 64][..]));
     }
-    let total: i64 = sqlx::query("SELECT COUNT(*) AS n FROM wa_signal_session")
+    let total: i64 = query("SELECT COUNT(*) AS n FROM wa_signal_session")
         .fetch_one(&db.pool)
         .await
         .unwrap()
-        .get("n");
+        .try_get("n")
+        .unwrap();
     assert_eq!(total, 16 * 5);
 }

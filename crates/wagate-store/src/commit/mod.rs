@@ -12,7 +12,6 @@
 //! savepoint, so one job's failure undoes only that job — commits once,
 //! and only then answers each job. "Ok only after commit" still holds.
 
-
 use crate::db::{Db, Link, to_sqlx};
 use futures::future::LocalBoxFuture;
 use sqlx::{ConnectOptions, Executor, PgConnection, SqliteConnection};

@@ -11,9 +11,9 @@ mod query;
 mod row;
 mod value;
 
+pub use direct::to_sqlx;
 pub use query::{Done, Exec, Query, Scalar, Target, query, query_scalar};
 pub use row::{ColumnIndex, Row};
-pub use direct::to_sqlx;
 pub use value::{Bind, FromValue, Kind, Value};
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

@@ -53,11 +53,7 @@ impl Row {
         let value = &self.values[at];
         T::from_value(value).ok_or_else(|| sqlx::Error::ColumnDecode {
             index: self.columns[at].clone(),
-            source: format!(
-                "cannot read {value:?} as {}",
-                std::any::type_name::<T>()
-            )
-            .into(),
+            source: format!("cannot read {value:?} as {}", std::any::type_name::<T>()).into(),
         })
     }
 

@@ -241,7 +241,10 @@ mod tests {
     fn booleans_read_from_integers_and_the_reverse() {
         assert_eq!(bool::from_value(&Value::Int(1)), Some(true));
         assert_eq!(i64::from_value(&Value::Bool(true)), Some(1));
-        assert_eq!(Option::<bool>::from_value(&Value::Null(Kind::Int)), Some(None));
+        assert_eq!(
+            Option::<bool>::from_value(&Value::Null(Kind::Int)),
+            Some(None)
+        );
         assert_eq!(String::from_value(&Value::Int(1)), None);
     }
 }

@@ -1,6 +1,6 @@
 use super::{Store, conflict_on, internal};
-use chrono::{DateTime, Utc};
 use crate::db::{Row, Tx, query};
+use chrono::{DateTime, Utc};
 use wagate_core::keys::mask;
 use wagate_core::{ApiKeyScope, CoreError, KeyDigest, SessionId, TenantId};
 

@@ -4,8 +4,8 @@
 //! the pool rather than the committer.
 
 use super::{Store, internal};
-use chrono::{DateTime, TimeZone, Utc};
 use crate::db::{Row, query};
+use chrono::{DateTime, TimeZone, Utc};
 use wagate_core::CoreError;
 
 /// A node as it registers.
@@ -91,14 +91,13 @@ impl Store {
         sessions: u32,
         at: DateTime<Utc>,
     ) -> Result<bool, CoreError> {
-        let done =
-            query("UPDATE nodes SET last_heartbeat = $2, session_count = $3 WHERE id = $1")
-                .bind(id)
-                .bind(at.timestamp_millis())
-                .bind(i64::from(sessions))
-                .execute(self.db())
-                .await
-                .map_err(internal)?;
+        let done = query("UPDATE nodes SET last_heartbeat = $2, session_count = $3 WHERE id = $1")
+            .bind(id)
+            .bind(at.timestamp_millis())
+            .bind(i64::from(sessions))
+            .execute(self.db())
+            .await
+            .map_err(internal)?;
         Ok(done.rows_affected() == 1)
     }
 

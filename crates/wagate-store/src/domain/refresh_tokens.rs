@@ -4,8 +4,8 @@
 //! was copied, so its whole family (the login) is revoked.
 
 use super::{Store, conflict_on, internal};
-use chrono::Utc;
 use crate::db::{Tx, query, query_scalar};
+use chrono::Utc;
 use wagate_core::{CoreError, KeyDigest};
 
 /// A token to store: the first of a login, or the successor of a used one.
@@ -182,13 +182,11 @@ async fn revoke_family(
     family: &str,
     at: chrono::DateTime<Utc>,
 ) -> Result<(), CoreError> {
-    query(
-        "UPDATE refresh_tokens SET revoked_at = $2 WHERE family = $1 AND revoked_at IS NULL",
-    )
-    .bind(family)
-    .bind(at)
-    .execute(&mut *conn)
-    .await
-    .map_err(internal)?;
+    query("UPDATE refresh_tokens SET revoked_at = $2 WHERE family = $1 AND revoked_at IS NULL")
+        .bind(family)
+        .bind(at)
+        .execute(&mut *conn)
+        .await
+        .map_err(internal)?;
     Ok(())
 }

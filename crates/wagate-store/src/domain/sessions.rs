@@ -1,9 +1,9 @@
 use super::api_keys::insert_api_key;
 use super::tiers::{check_session_limit, lock_tenant};
 use super::{NewApiKeyRecord, Store, conflict_on, internal};
+use crate::db::{Query, Row, query};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use crate::db::{Query, Row, query};
 use wagate_core::{
     CoreError, SessionId, SessionKey, SessionRecords, SessionStatus, SessionUpdate, TenantId,
 };
@@ -216,10 +216,10 @@ fn update_query(key: &SessionKey, update: &SessionUpdate) -> Query {
             query("UPDATE sessions SET qr = $1 WHERE tenant_id = $2 AND session_id = $3")
                 .bind(qr.as_deref())
         }
-        SessionUpdate::PairCode(code) => query(
-            "UPDATE sessions SET pair_code = $1 WHERE tenant_id = $2 AND session_id = $3",
-        )
-        .bind(code.as_deref()),
+        SessionUpdate::PairCode(code) => {
+            query("UPDATE sessions SET pair_code = $1 WHERE tenant_id = $2 AND session_id = $3")
+                .bind(code.as_deref())
+        }
         // Once linked, neither a QR nor a pair code is valid any more.
         SessionUpdate::Connected { phone, at } => query(
             "UPDATE sessions SET status = 'connected', phone = $1, last_connected = $2,

@@ -1,6 +1,6 @@
 use super::{Store, conflict_on, internal};
-use chrono::{DateTime, Utc};
 use crate::db::{Row, query};
+use chrono::{DateTime, Utc};
 use wagate_core::{CoreError, TenantId, TierName};
 
 /// Name of the tenant that exists from the first start on; admin actions

@@ -237,11 +237,11 @@ impl Store {
         };
         loop {
             let rows = query(sql)
-            .bind(before)
-            .bind(LOOK_BACK_PAGE)
-            .fetch_all(self.db())
-            .await
-            .map_err(internal)?;
+                .bind(before)
+                .bind(LOOK_BACK_PAGE)
+                .fetch_all(self.db())
+                .await
+                .map_err(internal)?;
             let mut any_recent = false;
             for row in &rows {
                 before = row.try_get("position").map_err(internal)?;
@@ -273,10 +273,7 @@ impl Store {
 /// committed between the insert and this count; two creates at once
 /// cannot both pass. On PostgreSQL the transaction locked the tenant's
 /// row first ([`lock_tenant`]) for the same effect.
-pub(super) async fn check_session_limit(
-    conn: &mut Tx,
-    tenant: TenantId,
-) -> Result<(), CoreError> {
+pub(super) async fn check_session_limit(conn: &mut Tx, tenant: TenantId) -> Result<(), CoreError> {
     let row = query(
         "SELECT tenants.name AS tenant_name, tiers.name AS tier, tiers.sessions AS max,
                 (SELECT COUNT(*) FROM sessions WHERE tenant_id = tenants.id) AS used

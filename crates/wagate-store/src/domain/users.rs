@@ -1,8 +1,8 @@
 //! Users: an email, a password hash and a role, in one tenant.
 
 use super::{Store, conflict_on, internal};
-use chrono::{DateTime, Utc};
 use crate::db::{Row, query};
+use chrono::{DateTime, Utc};
 use wagate_core::{CoreError, Email, PasswordHash, TenantId, UserRole};
 
 /// What is stored for a new user; the password is already hashed.
@@ -101,13 +101,11 @@ impl Store {
     }
 
     pub async fn user_by_email(&self, email: &Email) -> Result<Option<User>, CoreError> {
-        let row = query(format!(
-            "SELECT {USER_COLUMNS} FROM users WHERE email = $1"
-        ))
-        .bind(email.as_str())
-        .fetch_optional(self.db())
-        .await
-        .map_err(internal)?;
+        let row = query(format!("SELECT {USER_COLUMNS} FROM users WHERE email = $1"))
+            .bind(email.as_str())
+            .fetch_optional(self.db())
+            .await
+            .map_err(internal)?;
         row.as_ref()
             .map(user_from_row)
             .transpose()

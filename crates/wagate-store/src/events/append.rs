@@ -4,8 +4,8 @@
 //! received.
 
 use super::{InboundKey, NewEvent};
-use crate::outbound::{now_ms, to_time};
 use crate::db::{Backend, Link, query};
+use crate::outbound::{now_ms, to_time};
 use serde::Deserialize;
 use wagate_core::WebhookShape;
 use wagate_core::events::{EventKind, InboundMessage};

@@ -2,12 +2,12 @@
 //! logged, retried on the caller's schedule, resent or replayed on demand.
 
 use super::{EVENT_COLUMNS, Events, NewEvent, StoredEvent, append_in, event_from_row};
+use crate::db::{Backend, Link, query, query_scalar};
 use crate::outbound::{commit_failed, internal, now_ms, to_time};
 use chrono::{DateTime, Utc};
-use crate::db::{Backend, Link, query, query_scalar};
-use std::sync::OnceLock;
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::OnceLock;
 use std::time::Duration;
 use wagate_core::{CoreError, TenantId};
 
@@ -158,10 +158,7 @@ impl Events {
     ) -> Result<HashMap<i64, StoredEvent>, CoreError> {
         let mut q = query(format!("SELECT {EVENT_COLUMNS} FROM events WHERE seq IN "));
         q.push_list(seqs.iter().copied());
-        let rows = q
-        .fetch_all(self.db())
-        .await
-        .map_err(internal)?;
+        let rows = q.fetch_all(self.db()).await.map_err(internal)?;
         rows.iter()
             .map(|r| event_from_row(r).map(|e| (e.seq, e)))
             .collect()

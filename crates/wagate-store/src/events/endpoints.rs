@@ -3,9 +3,9 @@
 //! a secret cannot be moved to another endpoint.
 
 use super::Events;
+use crate::db::{Row, query};
 use crate::outbound::{internal, now_ms, to_time};
 use chrono::{DateTime, Utc};
-use crate::db::{Row, query};
 use wagate_core::{CoreError, SessionId, TenantId};
 
 /// An endpoint to create. Validation (URL, filter, headers, shape) is the

@@ -14,9 +14,9 @@ pub use endpoints::{Endpoint, EndpointPatch, NewEndpoint};
 
 use crate::cipher::StateCipher;
 use crate::commit::Committer;
+use crate::db::{Db, Row, query, query_scalar};
 use crate::outbound::{commit_failed, internal, now_ms, to_time};
 use chrono::{DateTime, Utc};
-use crate::db::{Db, Row, query, query_scalar};
 use std::sync::Arc;
 use tokio::sync::watch;
 use wagate_core::{CoreError, SessionId, SessionKey, TenantId};
@@ -175,13 +175,11 @@ impl Events {
 
     /// One event by `seq`.
     pub async fn get(&self, seq: i64) -> Result<Option<StoredEvent>, CoreError> {
-        let row = query(format!(
-            "SELECT {EVENT_COLUMNS} FROM events WHERE seq = $1"
-        ))
-        .bind(seq)
-        .fetch_optional(self.committer.db())
-        .await
-        .map_err(internal)?;
+        let row = query(format!("SELECT {EVENT_COLUMNS} FROM events WHERE seq = $1"))
+            .bind(seq)
+            .fetch_optional(self.committer.db())
+            .await
+            .map_err(internal)?;
         row.as_ref().map(event_from_row).transpose()
     }
 

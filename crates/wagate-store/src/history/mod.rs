@@ -12,10 +12,10 @@ pub(crate) use record::{Outgoing, record_inbound_in, record_outbound_in};
 pub use record::{REACTOR_ME, inbound_chat};
 pub use sweep::{RetentionSweeper, SweepReport, sweep_once};
 
+use crate::db::{Row, query, query_scalar};
 use crate::domain::Store;
 use crate::outbound::{internal, to_time};
 use chrono::{DateTime, Utc};
-use crate::db::{Row, query, query_scalar};
 use wagate_core::{CoreError, SessionKey};
 
 /// Most items a history page holds.

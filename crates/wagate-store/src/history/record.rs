@@ -125,7 +125,9 @@ pub(crate) async fn record_outbound_in(
         at,
     };
     match body.map(|b| b.content) {
-        Some(Content::Edit { target: t, text }) if sent => target.edit(link, &t.id, "out", &text).await,
+        Some(Content::Edit { target: t, text }) if sent => {
+            target.edit(link, &t.id, "out", &text).await
+        }
         Some(Content::Delete { target: t }) if sent => target.delete(link, &t.id).await,
         Some(Content::Reaction { target: t, emoji }) if sent => {
             target.react(link, &t.id, REACTOR_ME, &emoji).await
@@ -161,7 +163,11 @@ struct NewRow<'a> {
 
 /// Adds the row (once: a late ack after a failure finds it there) and
 /// makes it its chat's newest message unless an earlier-written one is.
-async fn insert(link: &mut Link<'_>, key: &SessionKey, row: &NewRow<'_>) -> Result<(), sqlx::Error> {
+async fn insert(
+    link: &mut Link<'_>,
+    key: &SessionKey,
+    row: &NewRow<'_>,
+) -> Result<(), sqlx::Error> {
     query(
         "INSERT INTO chat_messages (tenant_id, session_id, chat_jid, direction, message_id, \
          sender_jid, kind, text, at, event_seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \

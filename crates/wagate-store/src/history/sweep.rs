@@ -8,8 +8,8 @@
 //! log and its deduplication row.
 
 use crate::commit::Committer;
-use crate::outbound::{commit_failed, internal, now_ms};
 use crate::db::{Link, query, query_scalar};
+use crate::outbound::{commit_failed, internal, now_ms};
 use futures::future::LocalBoxFuture;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -95,10 +95,8 @@ struct Scope {
     batch: u32,
 }
 
-type Batch = for<'c, 'l> fn(
-    &'c mut Link<'l>,
-    &'c Scope,
-) -> LocalBoxFuture<'c, Result<u64, sqlx::Error>>;
+type Batch =
+    for<'c, 'l> fn(&'c mut Link<'l>, &'c Scope) -> LocalBoxFuture<'c, Result<u64, sqlx::Error>>;
 
 /// Runs `step` as its own job until a batch comes back short.
 async fn repeat(committer: &Committer, scope: &Scope, step: Batch) -> Result<u64, CoreError> {
@@ -256,11 +254,7 @@ async fn delete_events(conn: &mut Link<'_>, seqs: &[i64]) -> Result<(), sqlx::Er
 
 /// Recounts a chat after deletions and points it at its newest remaining
 /// message; a chat left empty goes.
-async fn refresh_chat(
-    conn: &mut Link<'_>,
-    s: &Scope,
-    chat: &str,
-) -> Result<(), sqlx::Error> {
+async fn refresh_chat(conn: &mut Link<'_>, s: &Scope, chat: &str) -> Result<(), sqlx::Error> {
     let newest = query(
         "SELECT seq, at FROM chat_messages WHERE tenant_id = $1 AND session_id = $2 AND chat_jid = $3 \
          ORDER BY at DESC, seq DESC LIMIT 1",

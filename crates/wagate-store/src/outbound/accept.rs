@@ -5,8 +5,8 @@
 //! answers each once it is committed.
 
 use super::{Outbound, commit_failed, internal, now_ms};
-use chrono::{DateTime, Utc};
 use crate::db::{Backend, Link, query, query_scalar};
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 use std::sync::{Arc, OnceLock};
 use tokio::sync::{mpsc, oneshot};

@@ -14,9 +14,9 @@ pub use outcomes::{Outcome, OutcomeWriter};
 pub use queries::{ListFilter, OutboundPage};
 
 use crate::commit::{CommitError, Committer};
-use chrono::{DateTime, TimeZone, Utc};
-use crate::db::Row;
 use crate::db::Db;
+use crate::db::Row;
+use chrono::{DateTime, TimeZone, Utc};
 use wagate_core::outbound::{MessageId, OutboundBody, OutboundStatus};
 use wagate_core::{CoreError, SessionId, SessionKey, TenantId};
 

@@ -3,9 +3,9 @@
 //! commit per outcome would be the bottleneck.
 
 use super::{Outbound, commit_failed};
+use crate::db::{Link, query};
 use crate::events::{Events, NewEvent, append_in};
 use crate::history;
-use crate::db::{Link, query};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 use wagate_core::events::{EventId, EventKind};
@@ -140,14 +140,18 @@ async fn write_batch(queue: &Outbound, batch: &Arc<Vec<Outcome>>) -> Result<Vec<
                     };
                     match written {
                         Ok(seq) => {
-                            query("RELEASE SAVEPOINT outcome").execute(&mut *link).await?;
+                            query("RELEASE SAVEPOINT outcome")
+                                .execute(&mut *link)
+                                .await?;
                             seqs.extend(seq);
                         }
                         Err(e) => {
                             query("ROLLBACK TO SAVEPOINT outcome")
                                 .execute(&mut *link)
                                 .await?;
-                            query("RELEASE SAVEPOINT outcome").execute(&mut *link).await?;
+                            query("RELEASE SAVEPOINT outcome")
+                                .execute(&mut *link)
+                                .await?;
                             tracing::error!(message_id = id, "cannot record a send outcome: {e}");
                         }
                     }

@@ -189,15 +189,13 @@ impl Outbound {
     ) -> Result<(), CoreError> {
         let json = serde_json::to_string(policy).map_err(|e| CoreError::Internal(e.to_string()))?;
         let mut tx = self.db().begin().await.map_err(internal)?;
-        query(
-            "UPDATE sessions SET send_policy = $3 WHERE tenant_id = $1 AND session_id = $2",
-        )
-        .bind(key.tenant.0)
-        .bind(key.session.as_str())
-        .bind(json)
-        .execute(&mut tx)
-        .await
-        .map_err(internal)?;
+        query("UPDATE sessions SET send_policy = $3 WHERE tenant_id = $1 AND session_id = $2")
+            .bind(key.tenant.0)
+            .bind(key.session.as_str())
+            .bind(json)
+            .execute(&mut tx)
+            .await
+            .map_err(internal)?;
         // Messages held back by a cap wait until the cap's window ends (up
         // to a day). New settings may lift or raise the cap, so they go
         // back to the sender now, which holds them again if still capped.

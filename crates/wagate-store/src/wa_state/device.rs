@@ -44,14 +44,13 @@ impl DeviceStore for WaStateBackend {
     }
 
     async fn load(&self) -> Result<Option<Device>> {
-        let sealed: Option<Vec<u8>> = query_scalar(
-            "SELECT device FROM wa_device WHERE tenant_id = $1 AND session_id = $2",
-        )
-        .bind(self.tenant.0)
-        .bind(self.session.as_str())
-        .fetch_optional(&self.db)
-        .await
-        .map_err(db_err)?;
+        let sealed: Option<Vec<u8>> =
+            query_scalar("SELECT device FROM wa_device WHERE tenant_id = $1 AND session_id = $2")
+                .bind(self.tenant.0)
+                .bind(self.session.as_str())
+                .fetch_optional(&self.db)
+                .await
+                .map_err(db_err)?;
         let Some(sealed) = sealed else {
             return Ok(None);
         };

@@ -168,11 +168,7 @@ impl WaStateBackend {
     /// Removes every wa_state row of `session` in one transaction (logout,
     /// session deletion). Other sessions are untouched. Returns the number
     /// of rows removed.
-    pub async fn delete_all(
-        db: &Db,
-        tenant: TenantId,
-        session: &SessionId,
-    ) -> Result<u64> {
+    pub async fn delete_all(db: &Db, tenant: TenantId, session: &SessionId) -> Result<u64> {
         let mut tx = db.begin_write().await.map_err(db_err)?;
         let mut removed = 0;
         for table in TABLES {

@@ -23,7 +23,7 @@ enum Queueing {
 
 pub async fn delivery_bench(sim: &wasim::Sim, total: usize) {
     let dir = tempfile::tempdir().unwrap();
-    let (gw, api) = fresh_gateway(sim, dir.path()).await;
+    let (gw, api, _database) = fresh_gateway(sim, dir.path()).await;
     let sessions: Vec<String> = (0..LINKED_SESSIONS)
         .map(|i| format!("linked{i:02}"))
         .collect();

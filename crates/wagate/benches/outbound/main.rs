@@ -4,7 +4,9 @@
 //! (in [`delivery`]).
 //!
 //! `cargo bench -p wagate --features demo --bench outbound`
-//! (`WAGATE_BENCH_ACCEPTS` and `WAGATE_BENCH_MESSAGES` set the counts.)
+//! (`WAGATE_BENCH_ACCEPTS` and `WAGATE_BENCH_MESSAGES` set the counts;
+//! `WAGATE_TEST_DATABASE=postgres` runs it on PostgreSQL, in a schema of
+//! its own at `WAGATE_TEST_POSTGRES_URL`.)
 
 mod delivery;
 #[path = "../../tests/gateway/mod.rs"]
@@ -18,6 +20,7 @@ use serde_json::json;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+use wagate_store::testing::{TestBackend, TestDatabase};
 
 /// Concurrent HTTP clients (requests in flight), over one keep-alive pool.
 const CLIENTS: usize = 64;
@@ -64,25 +67,32 @@ async fn send_all(api: &Api, sessions: &[String], total: usize, tag: &str) -> Ve
     all
 }
 
-/// Starts a gateway on a fresh database; returns it with its API.
-async fn fresh_gateway(sim: &wasim::Sim, dir: &std::path::Path) -> (Gateway, Api) {
+/// Starts a gateway on a fresh database (SQLite in `dir`, or PostgreSQL
+/// when the environment says so, kept as long as the returned handle);
+/// returns it with its API.
+async fn fresh_gateway(sim: &wasim::Sim, dir: &std::path::Path) -> (Gateway, Api, TestDatabase) {
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(CLIENTS)
         .build()
         .unwrap();
-    let mut gw = Gateway::start(dir, "bench", &sim.ws_url(), &NO_PACING);
+    let database = TestDatabase::from_env().await;
+    let mut env = NO_PACING.to_vec();
+    if database.backend == TestBackend::Postgres {
+        env.push(("WAGATE_DATABASE_URL", &database.url));
+    }
+    let mut gw = Gateway::start(dir, "bench", &sim.ws_url(), &env);
     gw.ready(&http).await;
     let api = Api {
         http,
         base: gw.base.clone(),
         sim: sim.admin_url(),
     };
-    (gw, api)
+    (gw, api, database)
 }
 
 async fn accept_bench(sim: &wasim::Sim, total: usize) {
     let dir = tempfile::tempdir().unwrap();
-    let (gw, api) = fresh_gateway(sim, dir.path()).await;
+    let (gw, api, _database) = fresh_gateway(sim, dir.path()).await;
     let sessions: Vec<String> = (0..IDLE_SESSIONS).map(|i| format!("idle{i:02}")).collect();
     for id in &sessions {
         api.create_session(id).await;
@@ -109,7 +119,11 @@ async fn accept_bench(sim: &wasim::Sim, total: usize) {
 fn main() {
     let accepts = count("WAGATE_BENCH_ACCEPTS", 20_000);
     let messages = count("WAGATE_BENCH_MESSAGES", 10_000);
-    println!("outbound benchmark on {}", measure::machine());
+    println!(
+        "outbound benchmark on {}, database {:?}",
+        measure::machine(),
+        TestBackend::from_env()
+    );
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async move {
         let sim = wasim::Sim::start().await.unwrap();

@@ -238,7 +238,8 @@ impl Config {
         };
 
         let (database_url, origin) = required(&raw, "database_url")?;
-        if !database_url.starts_with("sqlite:") && !wagate_store::db::is_postgres_url(&database_url) {
+        if !database_url.starts_with("sqlite:") && !wagate_store::db::is_postgres_url(&database_url)
+        {
             bail!(
                 "{origin}: unsupported database URL '{database_url}' \
                  (expected sqlite://PATH or postgres://USER@HOST/DATABASE)"

@@ -114,7 +114,9 @@ impl TestApp {
         // On SQLite the database file lives in the data directory, as in
         // a default install.
         let database_url = match database.backend {
-            TestBackend::Sqlite => format!("sqlite://{}", dir.path().join("db/wagate.db").display()),
+            TestBackend::Sqlite => {
+                format!("sqlite://{}", dir.path().join("db/wagate.db").display())
+            }
             TestBackend::Postgres => database.url.clone(),
         };
         let mut vars = BTreeMap::from([

@@ -311,11 +311,13 @@ async fn a_short_retention_removes_old_history() {
     app.contact_writes(json!({"text": "today"})).await;
     app.history_until("", |m| m.len() == 2).await;
     // Make the first message three days old, as if time had passed.
-    wagate_store::db::query("UPDATE chat_messages SET at = at - 3 * 86400000 WHERE message_id = $1")
-        .bind(&old)
-        .execute(app.store().db())
-        .await
-        .unwrap();
+    wagate_store::db::query(
+        "UPDATE chat_messages SET at = at - 3 * 86400000 WHERE message_id = $1",
+    )
+    .bind(&old)
+    .execute(app.store().db())
+    .await
+    .unwrap();
     let tenant = format!("/api/v1/tenants/{}", default_tenant(&app).await);
     let body = json!({"historyRetentionDays": 1});
     let response = patch(&app, &tenant, &app.admin_key, body).await;
