@@ -6,6 +6,7 @@
 //! them where the SQL is the same.
 
 mod api_keys;
+pub mod leases;
 mod nodes;
 mod refresh_tokens;
 mod sessions;
@@ -14,6 +15,7 @@ mod tiers;
 mod users;
 
 pub use api_keys::{ApiKeyRecord, NewApiKeyRecord};
+pub use leases::Lease;
 pub use nodes::{NewNode, NodeRecord};
 pub use refresh_tokens::{NewRefreshToken, NextRefreshToken, Rotation};
 pub use sessions::{NewSession, SessionRecord};

@@ -1,0 +1,181 @@
+//! Session leases: which node runs each session, for how long, and under
+//! which epoch (see `migrations/*/0011_session_leases.sql`).
+//!
+//! Every time is the database's clock in milliseconds, read inside the
+//! statement that uses it, so two nodes with skewed clocks still agree on
+//! whether a lease ran out. A node must not trust a lease for its whole
+//! term: it measures the term from before it asked, on its own monotonic
+//! clock, and stops the session a safety margin earlier.
+
+use super::{Store, internal};
+use crate::db::{Backend, Exec, Row, query};
+use std::time::Duration;
+use wagate_core::{CoreError, SessionId, SessionKey, TenantId};
+
+/// A session held by a node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    pub key: SessionKey,
+    /// Raised every time the session changes hands (or is taken again
+    /// after its lease ran out); writes name it.
+    pub epoch: i64,
+    /// When it runs out unless renewed, in the database's milliseconds.
+    pub expires_at_ms: i64,
+}
+
+/// The database's clock, in milliseconds since the Unix epoch.
+pub fn db_now_ms(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => "CAST(unixepoch('subsec') * 1000 AS INTEGER)",
+        Backend::Postgres => "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)",
+    }
+}
+
+fn key_from_row(row: &Row) -> Result<SessionKey, sqlx::Error> {
+    let session: String = row.try_get("session_id")?;
+    Ok(SessionKey {
+        tenant: TenantId(row.try_get("tenant_id")?),
+        session: SessionId::parse(&session).map_err(|e| sqlx::Error::ColumnDecode {
+            index: "session_id".into(),
+            source: e.to_string().into(),
+        })?,
+    })
+}
+
+fn lease_from_row(row: &Row) -> Result<Lease, sqlx::Error> {
+    Ok(Lease {
+        key: key_from_row(row)?,
+        epoch: row.try_get("lease_epoch")?,
+        expires_at_ms: row.try_get("lease_expires_at")?,
+    })
+}
+
+fn millis(ttl: Duration) -> i64 {
+    i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX)
+}
+
+impl Store {
+    /// Takes the lease of `key` for `node` for `ttl`, when nobody holds it,
+    /// `node` does, or its holder let it run out. Holding on keeps the
+    /// epoch; any other taking raises it. `None`: another node holds it,
+    /// or there is no such session.
+    pub async fn acquire_lease(
+        &self,
+        key: &SessionKey,
+        node: &str,
+        ttl: Duration,
+    ) -> Result<Option<Lease>, CoreError> {
+        let now = db_now_ms(self.db().backend());
+        let row = query(format!(
+            "UPDATE sessions SET
+                 lease_epoch = CASE WHEN owner_node = $3 AND lease_expires_at > {now}
+                                    THEN lease_epoch ELSE lease_epoch + 1 END,
+                 owner_node = $3,
+                 lease_expires_at = {now} + $4
+             WHERE tenant_id = $1 AND session_id = $2
+               AND (owner_node IS NULL OR owner_node = $3 OR lease_expires_at <= {now})
+             RETURNING tenant_id, session_id, lease_epoch, lease_expires_at"
+        ))
+        .bind(key.tenant.0)
+        .bind(key.session.as_str())
+        .bind(node)
+        .bind(millis(ttl))
+        .fetch_optional(self.db())
+        .await
+        .map_err(internal)?;
+        row.as_ref()
+            .map(lease_from_row)
+            .transpose()
+            .map_err(internal)
+    }
+
+    /// Extends every lease `node` still holds by `ttl` from now; answers
+    /// them. A lease that ran out before this is not renewed (another node
+    /// may have it already): its session must stop.
+    pub async fn renew_leases(&self, node: &str, ttl: Duration) -> Result<Vec<Lease>, CoreError> {
+        let now = db_now_ms(self.db().backend());
+        let rows = query(format!(
+            "UPDATE sessions SET lease_expires_at = {now} + $2
+             WHERE owner_node = $1 AND lease_expires_at > {now}
+             RETURNING tenant_id, session_id, lease_epoch, lease_expires_at"
+        ))
+        .bind(node)
+        .bind(millis(ttl))
+        .fetch_all(self.db())
+        .await
+        .map_err(internal)?;
+        rows.iter()
+            .map(lease_from_row)
+            .collect::<Result<_, _>>()
+            .map_err(internal)
+    }
+
+    /// Gives up `node`'s lease of `key` taken at `epoch` (a clean stop, or
+    /// a hand-over); false when it no longer held it.
+    pub async fn release_lease(
+        &self,
+        key: &SessionKey,
+        node: &str,
+        epoch: i64,
+    ) -> Result<bool, CoreError> {
+        let done = query(
+            "UPDATE sessions SET owner_node = NULL, lease_expires_at = NULL
+             WHERE tenant_id = $1 AND session_id = $2 AND owner_node = $3 AND lease_epoch = $4",
+        )
+        .bind(key.tenant.0)
+        .bind(key.session.as_str())
+        .bind(node)
+        .bind(epoch)
+        .execute(self.db())
+        .await
+        .map_err(internal)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Sessions whose holder let the lease run out, longest ago first: the
+    /// ones live nodes should take over.
+    pub async fn orphaned_sessions(&self, limit: u32) -> Result<Vec<SessionKey>, CoreError> {
+        let now = db_now_ms(self.db().backend());
+        let rows = query(format!(
+            "SELECT tenant_id, session_id FROM sessions
+             WHERE owner_node IS NOT NULL AND lease_expires_at <= {now}
+             ORDER BY lease_expires_at LIMIT $1"
+        ))
+        .bind(i64::from(limit))
+        .fetch_all(self.db())
+        .await
+        .map_err(internal)?;
+        rows.iter()
+            .map(key_from_row)
+            .collect::<Result<_, _>>()
+            .map_err(internal)
+    }
+}
+
+/// Checks, inside the transaction `on` is in, that `node` still holds
+/// `key`'s lease at `epoch`; a write made after a failed check must not
+/// commit. On PostgreSQL the session's row stays share-locked until the
+/// transaction ends, so no other node can take the lease in between.
+pub async fn holds_lease<'a>(
+    on: impl Exec<'a>,
+    backend: Backend,
+    key: &SessionKey,
+    node: &str,
+    epoch: i64,
+) -> Result<bool, sqlx::Error> {
+    let lock = match backend {
+        Backend::Sqlite => "",
+        Backend::Postgres => " FOR SHARE",
+    };
+    let row = query(format!(
+        "SELECT 1 FROM sessions
+         WHERE tenant_id = $1 AND session_id = $2 AND owner_node = $3 AND lease_epoch = $4{lock}"
+    ))
+    .bind(key.tenant.0)
+    .bind(key.session.as_str())
+    .bind(node)
+    .bind(epoch)
+    .fetch_optional(on)
+    .await?;
+    Ok(row.is_some())
+}
