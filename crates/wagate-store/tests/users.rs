@@ -2,7 +2,9 @@
 
 use chrono::Utc;
 use wagate_core::{CoreError, Email, KeyDigest, Password, PasswordHash, TenantId, UserRole};
-use wagate_store::domain::{NewRefreshToken, NewUser, NextRefreshToken, Rotation, UserChanges};
+use wagate_store::domain::{
+    NewRefreshToken, NewUser, NextRefreshToken, Rotation, User, UserChanges,
+};
 
 #[path = "support/test_db.rs"]
 #[macro_use]
@@ -36,6 +38,27 @@ fn next(secret: &str, expires_at: i64) -> NextRefreshToken {
 
 fn in_a_day() -> i64 {
     Utc::now().timestamp() + 86_400
+}
+
+/// A user of `tenant` with one live login: refresh token `token` of
+/// family `family`.
+async fn logged_in(
+    db: &test_db::TestDb,
+    tenant: TenantId,
+    email: &str,
+    role: UserRole,
+    (family, token_secret): (&str, &str),
+) -> User {
+    let user = db
+        .store
+        .create_user(&new_user(tenant, email, role))
+        .await
+        .unwrap();
+    db.store
+        .create_refresh_token(&token(user.id, family, token_secret, in_a_day()))
+        .await
+        .unwrap();
+    user
 }
 
 on_both_databases! {
@@ -107,15 +130,7 @@ on_both_databases! {
         let db = test_db(backend).await;
         let tenant = db.store.default_tenant().await.unwrap().id;
         let other = db.store.create_tenant("acme").await.unwrap().id;
-        let user = db
-            .store
-            .create_user(&new_user(tenant, "c@example.com", UserRole::Admin))
-            .await
-            .unwrap();
-        db.store
-            .create_refresh_token(&token(user.id, "f1", "t1", in_a_day()))
-            .await
-            .unwrap();
+        let user = logged_in(&db, tenant, "c@example.com", UserRole::Admin, ("f1", "t1")).await;
         assert_eq!(db.store.live_refresh_tokens(user.id).await.unwrap(), 1);
 
         let demoted = UserChanges {
@@ -172,15 +187,7 @@ on_both_databases! {
     async fn disabling_keeps_its_first_time_and_ends_logins(backend) {
         let db = test_db(backend).await;
         let tenant = db.store.default_tenant().await.unwrap().id;
-        let user = db
-            .store
-            .create_user(&new_user(tenant, "d@example.com", UserRole::Customer))
-            .await
-            .unwrap();
-        db.store
-            .create_refresh_token(&token(user.id, "f1", "t1", in_a_day()))
-            .await
-            .unwrap();
+        let user = logged_in(&db, tenant, "d@example.com", UserRole::Customer, ("f1", "t1")).await;
         let disable = UserChanges {
             disabled: Some(true),
             ..UserChanges::default()
@@ -321,15 +328,7 @@ on_both_databases! {
     async fn deleting_a_user_deletes_its_tokens(backend) {
         let db = test_db(backend).await;
         let tenant = db.store.default_tenant().await.unwrap().id;
-        let user = db
-            .store
-            .create_user(&new_user(tenant, "g@example.com", UserRole::Admin))
-            .await
-            .unwrap();
-        db.store
-            .create_refresh_token(&token(user.id, "f", "g1", in_a_day()))
-            .await
-            .unwrap();
+        let user = logged_in(&db, tenant, "g@example.com", UserRole::Admin, ("f", "g1")).await;
         assert!(db.store.delete_user(user.id).await.unwrap());
         assert!(!db.store.delete_user(user.id).await.unwrap());
         let now = Utc::now().timestamp();

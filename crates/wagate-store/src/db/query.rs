@@ -270,64 +270,42 @@ macro_rules! bind_all {
     }};
 }
 
-async fn on_sqlite<'c, E>(
-    on: E,
-    sql: &str,
-    args: Vec<Value>,
-    mode: Mode,
-) -> Result<Answer, sqlx::Error>
-where
-    E: sqlx::Executor<'c, Database = Sqlite>,
-{
-    let q = bind_all!(sqlx::query::<Sqlite>(sql), args);
-    Ok(match mode {
-        Mode::Execute => Answer::Done(q.execute(on).await?.rows_affected()),
-        Mode::All => {
-            let rows = q.fetch_all(on).await?;
-            let Some(first) = rows.first() else {
-                return Ok(Answer::Rows(Vec::new()));
-            };
-            let columns = row::column_names(first);
-            let rows = rows
-                .iter()
-                .map(|r| row::from_sqlite(r, columns.clone()))
-                .collect::<Result<_, _>>()?;
-            Answer::Rows(rows)
+/// `run_on!(name, Database, to_row)`: the function that runs a statement
+/// on an executor of that database and reads its rows with `to_row`.
+macro_rules! run_on {
+    ($name:ident, $database:ty, $to_row:path) => {
+        async fn $name<'c, E>(
+            on: E,
+            sql: &str,
+            args: Vec<Value>,
+            mode: Mode,
+        ) -> Result<Answer, sqlx::Error>
+        where
+            E: sqlx::Executor<'c, Database = $database>,
+        {
+            let q = bind_all!(sqlx::query::<$database>(sql), args);
+            Ok(match mode {
+                Mode::Execute => Answer::Done(q.execute(on).await?.rows_affected()),
+                Mode::All => {
+                    let rows = q.fetch_all(on).await?;
+                    let Some(first) = rows.first() else {
+                        return Ok(Answer::Rows(Vec::new()));
+                    };
+                    let columns = row::column_names(first);
+                    let rows = rows
+                        .iter()
+                        .map(|r| $to_row(r, columns.clone()))
+                        .collect::<Result<_, _>>()?;
+                    Answer::Rows(rows)
+                }
+                Mode::Optional => Answer::Row(match q.fetch_optional(on).await? {
+                    Some(r) => Some($to_row(&r, row::column_names(&r))?),
+                    None => None,
+                }),
+            })
         }
-        Mode::Optional => Answer::Row(match q.fetch_optional(on).await? {
-            Some(r) => Some(row::from_sqlite(&r, row::column_names(&r))?),
-            None => None,
-        }),
-    })
+    };
 }
 
-async fn on_postgres<'c, E>(
-    on: E,
-    sql: &str,
-    args: Vec<Value>,
-    mode: Mode,
-) -> Result<Answer, sqlx::Error>
-where
-    E: sqlx::Executor<'c, Database = Postgres>,
-{
-    let q = bind_all!(sqlx::query::<Postgres>(sql), args);
-    Ok(match mode {
-        Mode::Execute => Answer::Done(q.execute(on).await?.rows_affected()),
-        Mode::All => {
-            let rows = q.fetch_all(on).await?;
-            let Some(first) = rows.first() else {
-                return Ok(Answer::Rows(Vec::new()));
-            };
-            let columns = row::column_names(first);
-            let rows = rows
-                .iter()
-                .map(|r| row::from_postgres(r, columns.clone()))
-                .collect::<Result<_, _>>()?;
-            Answer::Rows(rows)
-        }
-        Mode::Optional => Answer::Row(match q.fetch_optional(on).await? {
-            Some(r) => Some(row::from_postgres(&r, row::column_names(&r))?),
-            None => None,
-        }),
-    })
-}
+run_on!(on_sqlite, Sqlite, row::from_sqlite);
+run_on!(on_postgres, Postgres, row::from_postgres);
