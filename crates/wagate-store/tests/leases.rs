@@ -105,7 +105,7 @@ on_both_databases! {
         loop {
             let orphans = db.store.orphaned_sessions(10).await.unwrap();
             if !orphans.is_empty() {
-                assert_eq!(orphans, [lapsing.clone()]);
+                assert_eq!(orphans, std::slice::from_ref(&lapsing));
                 break;
             }
             assert!(Instant::now() < deadline, "the short lease never ran out");
