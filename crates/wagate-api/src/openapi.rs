@@ -139,21 +139,12 @@ impl Modify for TierRefusals {
                     .build(),
             )
             .build();
-        for item in openapi.paths.paths.values_mut() {
-            let operations = [
-                &mut item.get,
-                &mut item.post,
-                &mut item.put,
-                &mut item.patch,
-                &mut item.delete,
-            ];
-            for operation in operations.into_iter().flatten() {
-                if operation.security.as_ref().is_some_and(|s| !s.is_empty()) {
-                    let responses = &mut operation.responses.responses;
-                    responses
-                        .entry("429".to_string())
-                        .or_insert_with(|| refusal.clone().into());
-                }
+        for operation in operations(openapi) {
+            if operation.security.as_ref().is_some_and(|s| !s.is_empty()) {
+                let responses = &mut operation.responses.responses;
+                responses
+                    .entry("429".to_string())
+                    .or_insert_with(|| refusal.clone().into());
             }
         }
     }
@@ -165,25 +156,33 @@ struct ErrorDescriptions;
 
 impl Modify for ErrorDescriptions {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        for item in openapi.paths.paths.values_mut() {
-            let operations = [
-                &mut item.get,
-                &mut item.post,
-                &mut item.put,
-                &mut item.patch,
-                &mut item.delete,
-            ];
-            for operation in operations.into_iter().flatten() {
-                for (status, response) in operation.responses.responses.iter_mut() {
-                    if let RefOr::T(response) = response
-                        && response.description.is_empty()
-                    {
-                        response.description = status_meaning(status).to_string();
-                    }
+        for operation in operations(openapi) {
+            for (status, response) in operation.responses.responses.iter_mut() {
+                if let RefOr::T(response) = response
+                    && response.description.is_empty()
+                {
+                    response.description = status_meaning(status).to_string();
                 }
             }
         }
     }
+}
+
+/// Every operation of every path the API serves.
+fn operations(
+    openapi: &mut utoipa::openapi::OpenApi,
+) -> impl Iterator<Item = &mut utoipa::openapi::path::Operation> {
+    openapi.paths.paths.values_mut().flat_map(|item| {
+        [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+        ]
+        .into_iter()
+        .flatten()
+    })
 }
 
 fn status_meaning(status: &str) -> &'static str {

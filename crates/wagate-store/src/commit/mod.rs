@@ -37,16 +37,6 @@ pub enum CommitError {
     Closed,
 }
 
-impl CommitError {
-    /// The underlying driver error, if any.
-    pub fn sqlx(&self) -> Option<&sqlx::Error> {
-        match self {
-            CommitError::Job(e) | CommitError::Commit(e) => Some(e),
-            CommitError::Closed => None,
-        }
-    }
-}
-
 type Output = Box<dyn Any + Send>;
 
 /// A job: its statements, on the writer's connection. The future runs on

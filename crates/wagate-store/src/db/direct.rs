@@ -23,9 +23,16 @@ pub(super) fn run(
     rows: bool,
 ) -> Result<(Vec<Row>, u64), sqlx::Error> {
     let mut stmt = conn.prepare_cached(sql).map_err(to_sqlx)?;
-    for (i, arg) in args.into_iter().enumerate() {
-        let n = i + 1;
-        let Some(at) = placeholder(&stmt, n)? else {
+    let mut args: Vec<Option<Value>> = args.into_iter().map(Some).collect();
+    // Each placeholder names its value: `$3` (or `?3`) is the third. Read
+    // from the statement rather than formatted per value: no allocation
+    // on the writer's path, and a value no placeholder names is left out.
+    for at in 1..=stmt.parameter_count() {
+        let Some(arg) = stmt
+            .parameter_name(at)
+            .and_then(|name| name.get(1..)?.parse::<usize>().ok())
+            .and_then(|n| args.get_mut(n.checked_sub(1)?)?.take())
+        else {
             continue;
         };
         let bound = match arg {
@@ -64,17 +71,6 @@ pub(super) fn run(
     }
     drop(cursor);
     Ok((out, conn.changes()))
-}
-
-/// Where the `n`th value binds: `$n` or `?n`; `None` when the statement
-/// does not use it.
-fn placeholder(stmt: &rusqlite::Statement<'_>, n: usize) -> Result<Option<usize>, sqlx::Error> {
-    for name in [format!("${n}"), format!("?{n}")] {
-        if let Some(at) = stmt.parameter_index(&name).map_err(to_sqlx)? {
-            return Ok(Some(at));
-        }
-    }
-    Ok(None)
 }
 
 /// A SQLite error as the driver would report it, so callers tell

@@ -69,22 +69,6 @@ impl Db {
         }
     }
 
-    /// The SQLite pool, when this is SQLite.
-    pub fn sqlite(&self) -> Option<&SqlitePool> {
-        match self {
-            Db::Sqlite(pool) => Some(pool),
-            Db::Postgres(_) => None,
-        }
-    }
-
-    /// The PostgreSQL pool, when this is PostgreSQL.
-    pub fn postgres(&self) -> Option<&PgPool> {
-        match self {
-            Db::Postgres(pool) => Some(pool),
-            Db::Sqlite(_) => None,
-        }
-    }
-
     /// A transaction for reads and writes.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {
@@ -143,13 +127,6 @@ impl Tx {
         match self {
             Tx::Sqlite(tx) => tx.commit().await,
             Tx::Postgres(tx) => tx.commit().await,
-        }
-    }
-
-    pub async fn rollback(self) -> Result<(), sqlx::Error> {
-        match self {
-            Tx::Sqlite(tx) => tx.rollback().await,
-            Tx::Postgres(tx) => tx.rollback().await,
         }
     }
 }

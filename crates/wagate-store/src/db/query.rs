@@ -7,7 +7,7 @@
 
 use super::row::{self, Row};
 use super::value::{Bind, FromValue, Kind, Value};
-use super::{Backend, Db, Link, Tx};
+use super::{Db, Link, Tx};
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool};
 use std::borrow::Cow;
@@ -21,15 +21,6 @@ pub enum Target<'a> {
     Postgres(&'a mut PgConnection),
     /// The writer's SQLite connection, taken from the driver ([`super::direct`]).
     Direct(&'a rusqlite::Connection),
-}
-
-impl Target<'_> {
-    pub fn backend(&self) -> Backend {
-        match self {
-            Target::SqlitePool(_) | Target::Sqlite(_) | Target::Direct(_) => Backend::Sqlite,
-            Target::PgPool(_) | Target::Postgres(_) => Backend::Postgres,
-        }
-    }
 }
 
 /// Anything a statement can run on: `&Db`, `&mut Tx`, or a connection.
@@ -160,10 +151,6 @@ impl Query {
             self.push_bind(item);
         }
         self.push(")")
-    }
-
-    pub fn sql(&self) -> &str {
-        &self.sql
     }
 
     pub async fn execute<'a>(self, on: impl Exec<'a>) -> Result<Done, sqlx::Error> {

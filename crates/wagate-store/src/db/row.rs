@@ -56,11 +56,6 @@ impl Row {
             source: format!("cannot read {value:?} as {}", std::any::type_name::<T>()).into(),
         })
     }
-
-    /// The raw value of column `index`.
-    pub fn value<I: ColumnIndex>(&self, index: I) -> Result<&Value, sqlx::Error> {
-        Ok(&self.values[index.position(self)?])
-    }
 }
 
 /// The column names of a result, shared by its rows.
