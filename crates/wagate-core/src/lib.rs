@@ -21,5 +21,7 @@ pub use events::{Event, EventData, EventFilter, EventId, EventKind, WebhookShape
 pub use ids::{Recipient, SessionId, TenantId};
 pub use keys::{ApiKeyScope, KeyDigest, NewApiKey};
 pub use metrics::{Metrics, MetricsSnapshot};
-pub use session::{SessionControl, SessionKey, SessionRecords, SessionStatus, SessionUpdate};
+pub use session::{
+    Fence, SessionControl, SessionKey, SessionRecords, SessionStatus, SessionUpdate, SessionWrite,
+};
 pub use tiers::{LimitExceeded, LimitKind, TierLimits, TierName};

@@ -73,6 +73,24 @@ pub enum SessionUpdate {
     },
 }
 
+/// Which node made a write, under which lease epoch. A fenced write lands
+/// only while that node still holds the session at that epoch, so a node
+/// that lost a session (frozen, cut off) cannot overwrite what the new
+/// owner records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fence {
+    pub node: std::sync::Arc<str>,
+    pub epoch: i64,
+}
+
+/// One update of one session, fenced when the engine that owns it made it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionWrite {
+    pub key: SessionKey,
+    pub update: SessionUpdate,
+    pub fence: Option<Fence>,
+}
+
 /// Where the engine writes what it learns about a session, and reads which
 /// sessions to bring back after a restart. Implemented by the store.
 #[async_trait]
@@ -80,25 +98,9 @@ pub trait SessionRecords: Send + Sync {
     /// Applies `updates` in order. Stores that can do it in one write
     /// should: a thousand sessions reconnecting at once make a thousand
     /// updates, and one commit each would serialize them on the disk.
-    /// Updates to sessions that no longer exist are skipped.
-    async fn apply_updates(
-        &self,
-        updates: &[(SessionKey, SessionUpdate)],
-    ) -> Result<(), CoreError> {
-        for (key, update) in updates {
-            let result = match update {
-                SessionUpdate::Status(s) => self.set_status(key, *s).await,
-                SessionUpdate::Qr(qr) => self.set_qr(key, qr.as_deref()).await,
-                SessionUpdate::PairCode(c) => self.set_pair_code(key, c.as_deref()).await,
-                SessionUpdate::Connected { phone, at } => self.set_connected(key, phone, *at).await,
-            };
-            match result {
-                Ok(()) | Err(CoreError::NotFound(_)) => {}
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(())
-    }
+    /// Updates to sessions that no longer exist, and fenced updates whose
+    /// node no longer holds the session at that epoch, are skipped.
+    async fn apply_updates(&self, updates: &[SessionWrite]) -> Result<(), CoreError>;
 
     async fn set_status(&self, key: &SessionKey, status: SessionStatus) -> Result<(), CoreError>;
     /// The QR string currently shown; `None` clears it.

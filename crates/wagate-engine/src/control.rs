@@ -33,6 +33,29 @@ impl Engine {
     }
 }
 
+impl Engine {
+    /// Makes sure this node holds `key`'s lease before a command that
+    /// writes the session's state; a session no node holds is taken.
+    async fn own(&self, key: &SessionKey) -> Result<(), CoreError> {
+        if self.leases.trusted_epoch(key).is_some() {
+            return Ok(());
+        }
+        match self.claim_session(key, false).await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(held_elsewhere(key)),
+            Err(e) => Err(CoreError::Internal(e.to_string())),
+        }
+    }
+}
+
+/// A command for a session another node runs.
+fn held_elsewhere(key: &SessionKey) -> CoreError {
+    unavailable(&format!(
+        "session {} is running on another node of this gateway",
+        key.session
+    ))
+}
+
 fn unavailable(what: &str) -> CoreError {
     CoreError::Unavailable(what.to_string())
 }
@@ -45,8 +68,14 @@ impl SessionControl for Engine {
         {
             return Ok(());
         }
-        let backend = self.backend(key);
-        self.start(key.clone(), backend)
+        if !self
+            .claim_session(key, false)
+            .await
+            .map_err(|e| CoreError::Internal(e.to_string()))?
+        {
+            return Err(held_elsewhere(key));
+        }
+        self.start(key.clone())
             .await
             .map_err(|e| CoreError::Internal(e.to_string()))?;
         // The caller answers with the session's state: `connecting`.
@@ -83,13 +112,16 @@ impl SessionControl for Engine {
     }
 
     async fn logout(&self, key: &SessionKey) -> Result<(), CoreError> {
+        self.own(key).await?;
         self.unlink_and_stop(key).await;
         self.forget_credentials(key, SessionStatus::LoggedOut).await;
+        self.leases.release(key).await;
         Ok(())
     }
 
     async fn remove(&self, key: &SessionKey) -> Result<(), CoreError> {
         self.unlink_and_stop(key).await;
+        self.leases.release(key).await;
         wagate_store::WaStateBackend::delete_all(self.committer.db(), key.tenant, &key.session)
             .await
             .map_err(|e| CoreError::Internal(e.to_string()))?;

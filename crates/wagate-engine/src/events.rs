@@ -84,6 +84,7 @@ impl Engine {
                 return Applied::LoggedOut;
             }
             Event::PairingQrCodesExhausted(_) => return Applied::Unlinked,
+            Event::StreamReplaced(_) => return Applied::Replaced,
             Event::ClientOutdated(_) => {
                 tracing::error!(session = %key.session, "WhatsApp rejected this client version as outdated");
             }
@@ -112,8 +113,14 @@ impl Engine {
     }
 
     /// Records an event about the session. A failure is logged, not
-    /// fatal: the session's state is in the store either way.
+    /// fatal: the session's state is in the store either way. A node that
+    /// may no longer trust the session's lease says nothing: the holder
+    /// speaks for the session.
     pub(crate) async fn announce(&self, key: &SessionKey, data: EventData) {
+        if self.leases.trusted_epoch(key).is_none() {
+            tracing::debug!(session = %key.session, kind = data.kind().as_str(), "event not recorded: lease not held");
+            return;
+        }
         let event = NewEvent {
             id: EventId::generate().as_str().to_string(),
             key: key.clone(),

@@ -3,25 +3,31 @@
 //!
 //! The engine writes what it learns (status, QR, pair code, phone number,
 //! last connected) through [`SessionRecords`]; the API reads the store.
+//! A session runs on the node holding its lease (see [`ownership`]); every
+//! write the engine makes for it is fenced by that lease's epoch.
 
 mod control;
 mod durable_inbound;
 mod events;
 mod http;
 pub mod inbound;
+mod lease_keeper;
+mod leased_transport;
 mod media_fetch;
 pub mod outbound;
+mod ownership;
 mod poll_votes;
 mod state_writer;
 mod supervisor;
 
 pub use http::SharedHttpClient;
+pub use ownership::LeaseSettings;
 pub use wacore::net::HttpClient;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use wagate_core::{Metrics, SessionKey, SessionRecords, SessionStatus, SessionUpdate};
-use wagate_store::StateCipher;
+use wagate_store::{StateCipher, Store};
 
 /// How sessions reach WhatsApp.
 #[derive(Clone)]
@@ -58,7 +64,9 @@ pub struct Engine {
     /// The process's database writer (and, through it, the pool).
     committer: wagate_store::Committer,
     cipher: Arc<StateCipher>,
-    records: Arc<dyn SessionRecords>,
+    store: Store,
+    /// The sessions this node holds the lease of.
+    leases: Arc<ownership::Ownership>,
     metrics: Arc<Metrics>,
     config: EngineConfig,
     writer: state_writer::StateWriter,
@@ -68,34 +76,40 @@ pub struct Engine {
     /// What interrupted media downloads need to run again.
     media_downloads: wagate_store::media_downloads::MediaDownloads,
     sessions: Mutex<HashMap<SessionKey, supervisor::Running>>,
+    /// The loop renewing leases and taking over orphaned sessions.
+    keeper: Mutex<Option<lease_keeper::Keeper>>,
 }
 
 impl Engine {
     pub fn new(
         cipher: Arc<StateCipher>,
-        records: Arc<dyn SessionRecords>,
+        store: Store,
         metrics: Arc<Metrics>,
         config: EngineConfig,
         outbox: outbound::Outbox,
         events: wagate_store::Events,
+        leases: LeaseSettings,
     ) -> Arc<Self> {
         let _ = outbox.metrics.set(metrics.clone());
         let media_downloads = wagate_store::media_downloads::MediaDownloads::new(
             outbox.queue.committer().clone(),
             cipher.clone(),
         );
+        let leases = Arc::new(ownership::Ownership::new(leases, store.clone()));
         Arc::new_cyclic(|me| Engine {
             me: me.clone(),
             committer: outbox.queue.committer().clone(),
             cipher,
-            writer: state_writer::StateWriter::start(records.clone()),
-            records,
+            writer: state_writer::StateWriter::start(Arc::new(store.clone()), leases.clone()),
+            store,
+            leases,
             metrics,
             config,
             outbox: Arc::new(outbox),
             media_downloads,
             events,
             sessions: Mutex::new(HashMap::new()),
+            keeper: Mutex::new(None),
         })
     }
 
@@ -109,39 +123,61 @@ impl Engine {
         self.sessions.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Brings back every session that is linked to a phone, without a new
-    /// QR; sessions never linked wait for an explicit connect.
+    /// Brings back every session that is linked to a phone and that no
+    /// other live node holds, without a new QR; sessions never linked wait
+    /// for an explicit connect. Then keeps the leases: renews them, stops
+    /// what it lost, takes over what dead nodes left.
     pub async fn restore(&self) -> anyhow::Result<usize> {
         durable_inbound::settle_interrupted(self).await;
-        let keys = self.records.sessions_to_restore().await?;
+        let keys = self.store.sessions_to_restore().await?;
+        let steal = self.leases.settings.sole_node;
         let mut started = 0;
         for key in keys {
-            let backend = self.backend(&key);
-            if backend.is_paired().await.unwrap_or(false) {
-                self.start(key, backend).await?;
+            if self.leases.acquire(&key, steal).await?.is_none() {
+                continue;
+            }
+            if self.take_up(key).await? {
                 started += 1;
-            } else {
-                self.writer
-                    .record(&key, SessionUpdate::Status(SessionStatus::Disconnected));
             }
         }
         // Statuses written before the API serves, so nobody reads a stale
         // `connected` from before the restart.
         self.writer.flush().await;
         self.resume_sending().await?;
+        let keeper = lease_keeper::Keeper::start(self.arc());
+        *self.keeper.lock().unwrap_or_else(|p| p.into_inner()) = Some(keeper);
         Ok(started)
+    }
+
+    /// Runs a session whose lease this node just took, when it is linked
+    /// to a phone; otherwise records it disconnected and lets the lease go.
+    async fn take_up(&self, key: SessionKey) -> anyhow::Result<bool> {
+        if self.backend(&key).is_paired().await.unwrap_or(false) {
+            self.start(key).await?;
+            return Ok(true);
+        }
+        self.writer
+            .record(&key, SessionUpdate::Status(SessionStatus::Disconnected));
+        self.writer.flush().await;
+        self.leases.release(&key).await;
+        Ok(false)
     }
 
     /// Puts back messages a previous process claimed but never finished
     /// (their ids are kept, so a resend is no duplicate) and starts a
     /// sender for every session with work.
     async fn resume_sending(&self) -> anyhow::Result<()> {
-        let released = self.outbox.queue.release_all_claims().await?;
-        if released > 0 {
-            tracing::info!(
-                released,
-                "messages claimed before the restart are queued again"
-            );
+        // Alone on the database, whatever is claimed was claimed by a
+        // process that is gone. With several nodes, claims go back per
+        // session as a node takes it over (see `start`).
+        if self.leases.settings.sole_node {
+            let released = self.outbox.queue.release_all_claims().await?;
+            if released > 0 {
+                tracing::info!(
+                    released,
+                    "messages claimed before the restart are queued again"
+                );
+            }
         }
         for (tenant, session) in self.outbox.queue.sessions_with_work().await? {
             if let Ok(session) = wagate_core::SessionId::parse(&session) {
@@ -200,11 +236,22 @@ impl Engine {
         )
     }
 
-    /// Stops every session, flushing its client state to the database.
+    /// Stops every session, flushing its client state to the database,
+    /// and lets its lease run out for another node to take at once.
     pub async fn shutdown(&self) {
+        let keeper = self.keeper.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(keeper) = keeper {
+            keeper.stop().await;
+        }
         let all: Vec<supervisor::Running> = self.running().drain().map(|(_, r)| r).collect();
         futures::future::join_all(all.into_iter().map(supervisor::Running::stop)).await;
         self.writer.flush().await;
+        self.leases.hand_over_all().await;
+    }
+
+    /// How many sessions this node holds the lease of.
+    pub fn held_count(&self) -> usize {
+        self.leases.count()
     }
 
     /// How many sessions have a live task.

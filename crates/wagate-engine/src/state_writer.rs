@@ -3,17 +3,19 @@
 //! Every client event that changes a session's recorded state goes through
 //! one writer task, in order. It applies whatever has queued up as one
 //! store write, so a thousand sessions reconnecting at once cost a few
-//! commits instead of a thousand.
+//! commits instead of a thousand. Each update is fenced by the session's
+//! lease as the engine holds it when the update is made.
 
+use crate::ownership::Ownership;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
-use wagate_core::{SessionKey, SessionRecords, SessionUpdate};
+use wagate_core::{SessionKey, SessionRecords, SessionUpdate, SessionWrite};
 
 /// Most updates applied in one write.
 const MAX_BATCH: usize = 512;
 
 enum Write {
-    Update(SessionKey, SessionUpdate),
+    Update(SessionWrite),
     /// Answered once everything queued before it is written.
     Flush(oneshot::Sender<()>),
 }
@@ -21,17 +23,22 @@ enum Write {
 #[derive(Clone)]
 pub(crate) struct StateWriter {
     tx: mpsc::UnboundedSender<Write>,
+    leases: Arc<Ownership>,
 }
 
 impl StateWriter {
-    pub fn start(records: Arc<dyn SessionRecords>) -> Self {
+    pub fn start(records: Arc<dyn SessionRecords>, leases: Arc<Ownership>) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
         tokio::spawn(write_loop(records, rx));
-        StateWriter { tx }
+        StateWriter { tx, leases }
     }
 
     pub fn record(&self, key: &SessionKey, update: SessionUpdate) {
-        let _ = self.tx.send(Write::Update(key.clone(), update));
+        let _ = self.tx.send(Write::Update(SessionWrite {
+            key: key.clone(),
+            update,
+            fence: Some(self.leases.fence(key)),
+        }));
     }
 
     /// Waits until every update recorded so far is in the store.
@@ -50,7 +57,7 @@ async fn write_loop(records: Arc<dyn SessionRecords>, mut rx: mpsc::UnboundedRec
         let mut next = Some(first);
         while let Some(write) = next.take() {
             match write {
-                Write::Update(key, update) => batch.push((key, update)),
+                Write::Update(write) => batch.push(write),
                 Write::Flush(done) => waiters.push(done),
             }
             if batch.len() < MAX_BATCH {

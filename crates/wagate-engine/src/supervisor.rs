@@ -16,6 +16,8 @@ use whatsapp_rust::{CacheConfig, CacheEntryConfig, Client};
 
 /// How long to wait before restarting a client that stopped unexpectedly.
 const RESTART_DELAY: Duration = Duration::from_secs(2);
+/// How long a client that stopped may still deliver its last events.
+const LAST_WORDS: Duration = Duration::from_millis(300);
 /// Events buffered between the client and the session task.
 const EVENT_MAILBOX: usize = 1024;
 /// Sent messages a client keeps in memory for answering retry receipts.
@@ -56,19 +58,46 @@ enum Ending {
     LoggedOut,
     /// QR codes ran out with nobody scanning.
     Unlinked,
+    /// Another login of the same device took over (`conflict: replaced`).
+    Replaced,
     Unexpected,
 }
 
 impl Engine {
-    /// Starts the session's task (replacing a running one).
-    pub(crate) async fn start(
+    /// Takes `key`'s lease (see [`Ownership::acquire`]); when it is new to
+    /// this node, the messages the previous holder had claimed go back to
+    /// the queue. False when another node holds it.
+    ///
+    /// [`Ownership::acquire`]: crate::ownership::Ownership::acquire
+    pub(crate) async fn claim_session(
         &self,
-        key: SessionKey,
-        backend: WaStateBackend,
-    ) -> anyhow::Result<()> {
+        key: &SessionKey,
+        steal: bool,
+    ) -> anyhow::Result<bool> {
+        let Some((_, new)) = self.leases.acquire(key, steal).await? else {
+            return Ok(false);
+        };
+        if new {
+            let released = self.outbox.queue.release_session_claims(key).await?;
+            if released > 0 {
+                tracing::info!(session = %key.session, released, "messages the previous holder claimed are queued again");
+            }
+        }
+        Ok(true)
+    }
+
+    /// Starts the session's task (replacing a running one). The node must
+    /// hold its lease.
+    pub(crate) async fn start(&self, key: SessionKey) -> anyhow::Result<()> {
         let old = self.running().remove(&key);
         if let Some(old) = old {
             old.stop().await;
+        }
+        if self.leases.trusted_epoch(&key).is_none() {
+            anyhow::bail!(
+                "this node does not hold the lease of session {}",
+                key.session
+            );
         }
         self.writer
             .record(&key, SessionUpdate::Status(SessionStatus::Connecting));
@@ -77,26 +106,39 @@ impl Engine {
         let engine = self.arc();
         let (task_key, task_client) = (key.clone(), client.clone());
         let task = tokio::spawn(async move {
-            engine
-                .supervise(task_key, Arc::new(backend), task_client, stopped)
-                .await;
+            engine.supervise(task_key, task_client, stopped).await;
         });
         self.running().insert(key, Running { client, stop, task });
         Ok(())
     }
 
+    /// Stops a session whose lease this node lost, without writing a
+    /// thing for it: the new holder does.
+    pub(crate) async fn lose(&self, key: &SessionKey) {
+        tracing::warn!(session = %key.session, "lease lost; the session stops on this node");
+        let running = self.running().remove(key);
+        if let Some(r) = running {
+            r.stop().await;
+        }
+    }
+
     async fn supervise(
         self: Arc<Self>,
         key: SessionKey,
-        backend: Arc<WaStateBackend>,
         slot: Arc<Mutex<Option<Arc<Client>>>>,
         mut stopped: watch::Receiver<bool>,
     ) {
         loop {
-            let ending = match self
-                .run_client(&key, backend.clone(), &slot, &mut stopped)
-                .await
-            {
+            // Every (re)start asks whether the lease is still this node's.
+            let Some(epoch) = self.leases.trusted_epoch(&key) else {
+                tracing::warn!(session = %key.session, "not restarted: this node no longer holds its lease");
+                return;
+            };
+            let backend = Arc::new(
+                self.backend(&key)
+                    .fenced(self.leases.settings.node.to_string(), epoch),
+            );
+            let ending = match self.run_client(&key, backend, &slot, &mut stopped).await {
                 Ok(ending) => ending,
                 Err(e) => {
                     tracing::warn!(session = %key.session, "session client failed: {e:#}");
@@ -117,6 +159,14 @@ impl Engine {
                         .record(&key, SessionUpdate::Status(SessionStatus::Disconnected));
                     break;
                 }
+                // Reconnecting would knock the other login off in turn,
+                // and it back: the session waits for an explicit connect.
+                Ending::Replaced => {
+                    tracing::warn!(session = %key.session, "another login of this device replaced the session; not reconnecting");
+                    self.writer
+                        .record(&key, SessionUpdate::Status(SessionStatus::Disconnected));
+                    break;
+                }
                 Ending::Unexpected => {
                     self.metrics.reconnect();
                     self.writer
@@ -128,8 +178,11 @@ impl Engine {
                 }
             }
         }
-        // The session ended on its own: it no longer counts as running.
+        // The session ended on its own: it no longer counts as running,
+        // and nobody should run it until asked to.
         self.running().remove(&key);
+        self.writer.flush().await;
+        self.leases.release(&key).await;
     }
 
     /// Wipes a session's WhatsApp state so its next connect shows a new QR.
@@ -179,9 +232,11 @@ impl Engine {
         let (tx, mut events) = mpsc::unbounded_channel::<Arc<Event>>();
         let mut builder = Bot::builder()
             .with_backend_arc(backend)
-            .with_transport_factory(
-                TokioWebSocketTransportFactory::new().with_url(self.config.wa_url.clone()),
-            )
+            .with_transport_factory(crate::leased_transport::LeasedTransport {
+                inner: TokioWebSocketTransportFactory::new().with_url(self.config.wa_url.clone()),
+                ownership: self.leases.clone(),
+                key: key.clone(),
+            })
             .with_cache_config(CacheConfig {
                 recent_messages: CacheEntryConfig::new(
                     Some(RECENT_SENT_TTL),
@@ -219,17 +274,35 @@ impl Engine {
                             handle.shutdown().await;
                             return Ok(Ending::Unlinked);
                         }
+                        Applied::Replaced => {
+                            handle.shutdown().await;
+                            return Ok(Ending::Replaced);
+                        }
                         Applied::Continue => {}
                     }
                 }
                 _ = &mut handle => {
                     // Drain what the client said last before deciding.
-                    while let Ok(event) = events.try_recv() {
-                        if matches!(self.apply(key, &handle.client(), &event).await, Applied::LoggedOut) {
-                            logged_out = true;
+                    let mut replaced = false;
+                    // The client hands events over on a task of its own:
+                    // its last words (a logout, a replacement) can trail
+                    // the end of its run by a moment.
+                    while let Ok(Some(event)) =
+                        tokio::time::timeout(LAST_WORDS, events.recv()).await
+                    {
+                        match self.apply(key, &handle.client(), &event).await {
+                            Applied::LoggedOut => logged_out = true,
+                            Applied::Replaced => replaced = true,
+                            _ => {}
                         }
                     }
-                    return Ok(if logged_out { Ending::LoggedOut } else { Ending::Unexpected });
+                    return Ok(if logged_out {
+                        Ending::LoggedOut
+                    } else if replaced {
+                        Ending::Replaced
+                    } else {
+                        Ending::Unexpected
+                    });
                 }
                 _ = stop_requested(stopped) => {
                     handle.shutdown().await;
@@ -248,6 +321,7 @@ pub(crate) enum Applied {
     Continue,
     LoggedOut,
     Unlinked,
+    Replaced,
 }
 
 /// Resolves once a stop was asked for (without holding the watch guard

@@ -3,8 +3,8 @@
 use chrono::{TimeZone, Utc};
 use wagate_core::keys::tail;
 use wagate_core::{
-    ApiKeyScope, CoreError, NewApiKey, SessionId, SessionKey, SessionRecords, SessionStatus,
-    SessionUpdate, TenantId,
+    ApiKeyScope, CoreError, Fence, NewApiKey, SessionId, SessionKey, SessionRecords, SessionStatus,
+    SessionUpdate, SessionWrite, TenantId,
 };
 use wagate_store::domain::{DEFAULT_TENANT, NewApiKeyRecord, NewSession};
 
@@ -181,6 +181,14 @@ on_both_databases! {
             ),
             (key(t, "b"), SessionUpdate::Status(SessionStatus::LoggedOut)),
         ];
+        let updates: Vec<SessionWrite> = updates
+            .into_iter()
+            .map(|(key, update)| SessionWrite {
+                key,
+                update,
+                fence: None,
+            })
+            .collect();
         db.store.apply_updates(&updates).await.unwrap();
         let a = db.store.session(&key(t, "a")).await.unwrap().unwrap();
         assert_eq!(a.status, SessionStatus::Connected);
@@ -194,6 +202,39 @@ on_both_databases! {
             (SessionStatus::LoggedOut, Some("WXYZ9876"))
         );
         assert!(db.store.session(&key(t, "gone")).await.unwrap().is_none());
+    }
+}
+
+on_both_databases! {
+    async fn fenced_updates_land_only_under_the_current_lease(backend) {
+        let db = test_db(backend).await;
+        let t = db.store.default_tenant().await.unwrap().id;
+        let k = key(t, "a");
+        db.store.create_session(&new_session(t, "a")).await.unwrap();
+        let ttl = std::time::Duration::from_secs(60);
+        let lease = db.store.acquire_lease(&k, "n1", ttl).await.unwrap().unwrap();
+        let write = |node: &str, epoch: i64, status: SessionStatus| SessionWrite {
+            key: k.clone(),
+            update: SessionUpdate::Status(status),
+            fence: Some(Fence {
+                node: node.into(),
+                epoch,
+            }),
+        };
+        db.store
+            .apply_updates(&[write("n1", lease.epoch, SessionStatus::Connecting)])
+            .await
+            .unwrap();
+        // Another node, and the holder under an old epoch, write nothing.
+        db.store
+            .apply_updates(&[
+                write("n2", lease.epoch, SessionStatus::Connected),
+                write("n1", lease.epoch - 1, SessionStatus::Qr),
+            ])
+            .await
+            .unwrap();
+        let stored = db.store.session(&k).await.unwrap().unwrap();
+        assert_eq!(stored.status, SessionStatus::Connecting);
     }
 }
 

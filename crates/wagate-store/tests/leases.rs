@@ -120,3 +120,44 @@ on_both_databases! {
         assert_eq!(next.epoch, lease.epoch + 1);
     }
 }
+
+on_both_databases! {
+    async fn a_handed_over_session_is_an_orphan_at_once_and_the_census_shares_it(backend) {
+        let db = test_db(backend).await;
+        let a = session(&db, "a").await;
+        let b = session(&db, "b").await;
+        let c = session(&db, "c").await;
+        let la = db.store.acquire_lease(&a, "node_a", LONG).await.unwrap().unwrap();
+        db.store.acquire_lease(&b, "node_a", LONG).await.unwrap().unwrap();
+        db.store.acquire_lease(&c, "node_b", LONG).await.unwrap().unwrap();
+        let census = db.store.lease_census("node_c").await.unwrap();
+        assert_eq!((census.live, census.orphans, census.mine, census.other_nodes), (3, 0, 0, 2));
+        assert_eq!(census.orphans_to_take(), 0);
+
+        assert!(!db.store.hand_over_lease(&a, "node_a", la.epoch + 1).await.unwrap());
+        assert!(db.store.hand_over_lease(&a, "node_a", la.epoch).await.unwrap());
+        assert_eq!(db.store.orphaned_sessions(10).await.unwrap(), vec![a.clone()]);
+        let census = db.store.lease_census("node_c").await.unwrap();
+        assert_eq!((census.live, census.orphans, census.mine), (2, 1, 0));
+        assert_eq!(census.orphans_to_take(), 1, "node_c holds none: it takes it");
+        let census = db.store.lease_census("node_a").await.unwrap();
+        assert_eq!(census.orphans_to_take(), 1, "two nodes alive, three sessions: a share is two");
+
+        let taken = db.store.acquire_lease(&a, "node_c", LONG).await.unwrap().unwrap();
+        assert_eq!(taken.epoch, la.epoch + 1);
+        assert!(!passes(&db, &a, "node_a", la.epoch).await);
+    }
+}
+
+on_both_databases! {
+    async fn a_single_node_takes_over_a_live_lease_under_a_new_epoch(backend) {
+        let db = test_db(backend).await;
+        let key = session(&db, "shop").await;
+        let old = db.store.acquire_lease(&key, "node_old", LONG).await.unwrap().unwrap();
+        let new = db.store.take_over_lease(&key, "node_new", LONG).await.unwrap().unwrap();
+        assert_eq!(new.epoch, old.epoch + 1);
+        assert!(passes(&db, &key, "node_new", new.epoch).await);
+        assert!(!passes(&db, &key, "node_old", old.epoch).await);
+        assert!(db.store.renew_leases("node_old", LONG).await.unwrap().is_empty());
+    }
+}

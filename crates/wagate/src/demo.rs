@@ -113,6 +113,7 @@ pub async fn run(
         profiles: wagate_api::profiles::Profiles::default(),
         accounts: crate::config::Accounts::default(),
         tiers: crate::config::Tiers::default(),
+        cluster: crate::config::Cluster::default(),
     };
     // Media goes over HTTPS to the simulator's media host, whose
     // certificate is its own.

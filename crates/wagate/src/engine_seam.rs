@@ -88,6 +88,7 @@ pub async fn build_engine_with(
         policy: ctx.sending.policy.clone(),
         ack_timeout: ctx.sending.ack_timeout,
         parallel_recipients: ctx.sending.parallel_recipients,
+        node: ctx.leases.node.to_string(),
         ..OutboundSettings::default()
     };
     let outbox = Outbox::new(
@@ -101,7 +102,7 @@ pub async fn build_engine_with(
     );
     let engine = Engine::new(
         Arc::new(ctx.cipher.clone()),
-        Arc::new(ctx.store.clone()),
+        ctx.store.clone(),
         ctx.metrics.clone(),
         EngineConfig {
             wa_url: ctx.wa_url.clone(),
@@ -112,6 +113,7 @@ pub async fn build_engine_with(
         },
         outbox,
         ctx.events.clone(),
+        ctx.leases.clone(),
     );
     let weak = Arc::downgrade(&engine);
     ctx.enqueuer.on_committed(move |key| {
@@ -123,6 +125,7 @@ pub async fn build_engine_with(
     tracing::info!(restored, "sessions restored");
     let stopping = engine.clone();
     let weak = Arc::downgrade(&engine);
+    let counting = Arc::downgrade(&engine);
     let outcomes = ctx.outcomes.clone();
     Ok(Services::new(engine, async move {
         stopping.shutdown().await;
@@ -132,5 +135,10 @@ pub async fn build_engine_with(
         if let Some(engine) = weak.upgrade() {
             engine.wake_sender(key);
         }
+    })
+    .with_held(move || {
+        counting
+            .upgrade()
+            .map_or(0, |e| u32::try_from(e.held_count()).unwrap_or(u32::MAX))
     }))
 }

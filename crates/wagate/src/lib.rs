@@ -46,6 +46,8 @@ pub struct EngineContext {
     pub public_url: String,
     /// Signs public links to received media, when they are on.
     pub media_links: Option<wagate_store::blobs::MediaLinks>,
+    /// This node's id, and how it holds sessions.
+    pub leases: wagate_engine::LeaseSettings,
 }
 
 /// A running session engine as the rest of the service sees it.
@@ -55,6 +57,8 @@ pub struct Services {
     pub wake: Arc<dyn Fn(&wagate_core::SessionKey) + Send + Sync>,
     /// Awaited once the HTTP server has drained: stop sessions, flush state.
     pub shutdown: Pin<Box<dyn Future<Output = ()> + Send>>,
+    /// How many sessions this node holds, for its heartbeat.
+    pub held: Arc<dyn Fn() -> u32 + Send + Sync>,
 }
 
 impl Services {
@@ -66,7 +70,13 @@ impl Services {
             control,
             wake: Arc::new(|_| {}),
             shutdown: Box::pin(shutdown),
+            held: Arc::new(|| 0),
         }
+    }
+
+    pub fn with_held(mut self, held: impl Fn() -> u32 + Send + Sync + 'static) -> Self {
+        self.held = Arc::new(held);
+        self
     }
 
     pub fn with_wake(
@@ -136,7 +146,16 @@ where
         Some(url) => url.clone(),
         None => format!("http://{}", listener.local_addr()?),
     };
-    let services = build_engine(EngineContext {
+    // Registered before the engine starts: its leases name this node.
+    let node = node::Node::register(store.clone(), public_url.clone())
+        .await
+        .context("cannot register this node")?;
+    let leases = wagate_engine::LeaseSettings {
+        node: node.id().into(),
+        ttl: config.cluster.lease_ttl,
+        sole_node: store.db().backend() == wagate_store::db::Backend::Sqlite,
+    };
+    let services = match build_engine(EngineContext {
         store: store.clone(),
         cipher,
         metrics: metrics.clone(),
@@ -150,9 +169,16 @@ where
         events: events.clone(),
         public_url: public_url.clone(),
         media_links: media_links.clone(),
+        leases,
     })
     .await
-    .context("cannot start the session engine")?;
+    {
+        Ok(services) => services,
+        Err(err) => {
+            node.abandon().await;
+            return Err(err.context("cannot start the session engine"));
+        }
+    };
 
     let fetch_policy = wagate_net::AddressPolicy::from_allow_list(&config.sending.fetch_allow)?;
     let outgoing = wagate_api::messages::Outgoing {
@@ -180,11 +206,7 @@ where
     .with_accounts(accounts)
     .with_profiles(config.profiles)
     .with_limits(limits);
-    // Registered once everything else has started, so a node listed as
-    // running is one that serves.
-    let node = node::Node::start(store, public_url)
-        .await
-        .context("cannot register this node")?;
+    let node = node.beat(services.held.clone());
     let address = listener.local_addr()?;
     tracing::info!(%address, node = node.id(), "wagate listening");
     // Graceful shutdown waits for every response to end; the live event

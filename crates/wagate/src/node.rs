@@ -1,13 +1,13 @@
 //! This process as a node of the gateway: registered in the database at
-//! start, a heartbeat every 10 seconds with the sessions it runs, marked
-//! stopped on a clean shutdown. A node that dies without stopping is told
-//! apart by its heartbeats ending.
+//! start, a heartbeat every 10 seconds with the sessions it holds the
+//! lease of, marked stopped on a clean shutdown. A node that dies without
+//! stopping is told apart by its heartbeats ending.
 
 use chrono::Utc;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-use wagate_core::SessionStatus;
 use wagate_store::Store;
 use wagate_store::domain::NewNode;
 
@@ -19,6 +19,40 @@ pub const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(10);
 /// sessions, sends the queue and delivers webhooks.
 pub const ROLES: [&str; 4] = ["api", "engine", "sender", "webhooks"];
 
+/// How many sessions the node holds, asked at every heartbeat.
+pub type HeldCount = Arc<dyn Fn() -> u32 + Send + Sync>;
+
+/// A node registered but not yet beating: its engine is starting.
+pub struct Registered {
+    id: String,
+    store: Store,
+}
+
+impl Registered {
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Marks the node stopped without it ever serving (its engine failed).
+    pub async fn abandon(self) {
+        if let Err(err) = self.store.stop_node(&self.id, Utc::now()).await {
+            tracing::warn!(node = %self.id, %err, "cannot mark the node stopped");
+        }
+    }
+
+    /// Starts the heartbeats, each reporting `held()` sessions.
+    pub fn beat(self, held: HeldCount) -> Node {
+        let (stop, stopped) = oneshot::channel();
+        let heartbeats = tokio::spawn(beat(self.store.clone(), self.id.clone(), held, stopped));
+        Node {
+            id: self.id,
+            store: self.store,
+            stop,
+            heartbeats,
+        }
+    }
+}
+
 /// A registered node and its heartbeat loop.
 pub struct Node {
     id: String,
@@ -28,9 +62,8 @@ pub struct Node {
 }
 
 impl Node {
-    /// Registers this process as a new node reached at `address` and
-    /// starts its heartbeats.
-    pub async fn start(store: Store, address: String) -> anyhow::Result<Node> {
+    /// Registers this process as a new node reached at `address`.
+    pub async fn register(store: Store, address: String) -> anyhow::Result<Registered> {
         let id = new_node_id();
         let node = NewNode {
             id: id.clone(),
@@ -40,14 +73,7 @@ impl Node {
         };
         store.register_node(&node, Utc::now()).await?;
         tracing::info!(node = %id, "node registered");
-        let (stop, stopped) = oneshot::channel();
-        let heartbeats = tokio::spawn(beat(store.clone(), id.clone(), stopped));
-        Ok(Node {
-            id,
-            store,
-            stop,
-            heartbeats,
-        })
+        Ok(Registered { id, store })
     }
 
     pub fn id(&self) -> &str {
@@ -70,7 +96,7 @@ fn new_node_id() -> String {
     format!("node_{}", hex::encode(rand::random::<[u8; 8]>()))
 }
 
-async fn beat(store: Store, id: String, mut stopped: oneshot::Receiver<()>) {
+async fn beat(store: Store, id: String, held: HeldCount, mut stopped: oneshot::Receiver<()>) {
     let mut ticks = tokio::time::interval(HEARTBEAT_INTERVAL);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     // The first tick is immediate, and registering was the first beat.
@@ -80,11 +106,7 @@ async fn beat(store: Store, id: String, mut stopped: oneshot::Receiver<()>) {
             _ = &mut stopped => return,
             _ = ticks.tick() => {}
         }
-        let result = match connected_sessions(&store).await {
-            Ok(sessions) => store.node_heartbeat(&id, sessions, Utc::now()).await,
-            Err(err) => Err(err),
-        };
-        match result {
+        match store.node_heartbeat(&id, held(), Utc::now()).await {
             Ok(true) => {}
             Ok(false) => {
                 tracing::warn!(node = %id, "this node's row is gone; heartbeat not recorded")
@@ -93,17 +115,6 @@ async fn beat(store: Store, id: String, mut stopped: oneshot::Receiver<()>) {
             Err(err) => tracing::warn!(node = %id, %err, "heartbeat not recorded"),
         }
     }
-}
-
-/// The sessions this node runs: every connected one, since one node runs
-/// them all for now.
-async fn connected_sessions(store: &Store) -> Result<u32, wagate_core::CoreError> {
-    let counts = store.session_counts().await?;
-    let connected = counts
-        .into_iter()
-        .find(|(status, _)| *status == SessionStatus::Connected)
-        .map_or(0, |(_, n)| n);
-    Ok(connected.clamp(0, i64::from(u32::MAX)) as u32)
 }
 
 #[cfg(test)]

@@ -362,6 +362,7 @@ async fn stats(State(world): State<Arc<World>>) -> Json<Value> {
         "unackedMessages": st.unacked_count(),
         "offlineMessages": st.offline.values().map(Vec::len).sum::<usize>(),
         "logins": world.counters.logins.load(Ordering::Relaxed),
+        "overlappingLogins": world.counters.overlapping_logins.load(Ordering::Relaxed),
         "handshakes": {
             "xx": world.counters.handshakes_xx.load(Ordering::Relaxed),
             "ik": world.counters.handshakes_ik.load(Ordering::Relaxed),

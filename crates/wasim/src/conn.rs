@@ -192,6 +192,10 @@ fn admit(
         .insert(addr.clone(), id)
         .and_then(|c| st.conns.get(&c).cloned())
     {
+        world
+            .counters
+            .overlapping_logins
+            .fetch_add(1, Ordering::Relaxed);
         old.send(stream_error_conflict());
         old.close();
     }

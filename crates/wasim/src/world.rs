@@ -246,6 +246,9 @@ pub struct Counters {
     pub ack_delay_ms: AtomicU64,
     /// Messages a phone received again under an id it already shows.
     pub duplicate_messages: AtomicU64,
+    /// Logins of a device while another socket of the same device was
+    /// still live: two gateways running one session at once.
+    pub overlapping_logins: AtomicU64,
 }
 
 pub struct World {

@@ -23,6 +23,30 @@ pub struct Lease {
     pub expires_at_ms: i64,
 }
 
+/// Leases as a node sees them when it decides how many orphans to take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LeaseCensus {
+    /// Sessions some node holds a live lease on.
+    pub live: i64,
+    /// Sessions whose lease ran out with their holder gone.
+    pub orphans: i64,
+    /// Of the live ones, this node's.
+    pub mine: i64,
+    /// Other nodes holding at least one live lease: the ones alive.
+    pub other_nodes: i64,
+}
+
+impl LeaseCensus {
+    /// How many orphans this node should take now: up to an even share of
+    /// every session over the nodes alive (this one included). The least
+    /// loaded node always has room, so no orphan waits forever.
+    pub fn orphans_to_take(&self) -> i64 {
+        let nodes = self.other_nodes + 1;
+        let share = (self.live + self.orphans + nodes - 1) / nodes;
+        (share - self.mine).clamp(0, self.orphans)
+    }
+}
+
 /// The database's clock, in milliseconds since the Unix epoch.
 pub fn db_now_ms(backend: Backend) -> &'static str {
     match backend {
@@ -130,6 +154,87 @@ impl Store {
         .await
         .map_err(internal)?;
         Ok(done.rows_affected() == 1)
+    }
+
+    /// Takes the lease of `key` for `node` whoever holds it, under a new
+    /// epoch. Only for a database one node serves (SQLite): a lease held
+    /// by another node id there is a dead process's, and waiting it out
+    /// would only delay the restart.
+    pub async fn take_over_lease(
+        &self,
+        key: &SessionKey,
+        node: &str,
+        ttl: Duration,
+    ) -> Result<Option<Lease>, CoreError> {
+        let now = db_now_ms(self.db().backend());
+        let row = query(format!(
+            "UPDATE sessions SET lease_epoch = lease_epoch + 1, owner_node = $3,
+                 lease_expires_at = {now} + $4
+             WHERE tenant_id = $1 AND session_id = $2
+             RETURNING tenant_id, session_id, lease_epoch, lease_expires_at"
+        ))
+        .bind(key.tenant.0)
+        .bind(key.session.as_str())
+        .bind(node)
+        .bind(millis(ttl))
+        .fetch_optional(self.db())
+        .await
+        .map_err(internal)?;
+        row.as_ref()
+            .map(lease_from_row)
+            .transpose()
+            .map_err(internal)
+    }
+
+    /// Lets `node`'s lease of `key` at `epoch` run out now, keeping the
+    /// owner: the session is an orphan at once, for another node to take
+    /// (a clean stop of one node among several). False when it no longer
+    /// held it.
+    pub async fn hand_over_lease(
+        &self,
+        key: &SessionKey,
+        node: &str,
+        epoch: i64,
+    ) -> Result<bool, CoreError> {
+        let now = db_now_ms(self.db().backend());
+        let done = query(format!(
+            "UPDATE sessions SET lease_expires_at = {now} - 1
+             WHERE tenant_id = $1 AND session_id = $2 AND owner_node = $3 AND lease_epoch = $4"
+        ))
+        .bind(key.tenant.0)
+        .bind(key.session.as_str())
+        .bind(node)
+        .bind(epoch)
+        .execute(self.db())
+        .await
+        .map_err(internal)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// What a node's fair share is computed from, as the leases say now.
+    pub async fn lease_census(&self, node: &str) -> Result<LeaseCensus, CoreError> {
+        let now = db_now_ms(self.db().backend());
+        let row = query(format!(
+            "SELECT
+                 COALESCE(SUM(CASE WHEN lease_expires_at > {now} THEN 1 ELSE 0 END), 0) AS live,
+                 COALESCE(SUM(CASE WHEN lease_expires_at <= {now} THEN 1 ELSE 0 END), 0) AS orphans,
+                 COALESCE(SUM(CASE WHEN lease_expires_at > {now} AND owner_node = $1
+                                   THEN 1 ELSE 0 END), 0) AS mine,
+                 COUNT(DISTINCT CASE WHEN lease_expires_at > {now} AND owner_node <> $1
+                                     THEN owner_node END) AS other_nodes
+             FROM sessions WHERE owner_node IS NOT NULL"
+        ))
+        .bind(node)
+        .fetch_one(self.db())
+        .await
+        .map_err(internal)?;
+        let get = |name: &str| row.try_get::<i64, _>(name).map_err(internal);
+        Ok(LeaseCensus {
+            live: get("live")?,
+            orphans: get("orphans")?,
+            mine: get("mine")?,
+            other_nodes: get("other_nodes")?,
+        })
     }
 
     /// Sessions whose holder let the lease run out, longest ago first: the

@@ -15,7 +15,7 @@ mod tiers;
 mod users;
 
 pub use api_keys::{ApiKeyRecord, NewApiKeyRecord};
-pub use leases::Lease;
+pub use leases::{Lease, LeaseCensus};
 pub use nodes::{NewNode, NodeRecord};
 pub use refresh_tokens::{NewRefreshToken, NextRefreshToken, Rotation};
 pub use sessions::{NewSession, SessionRecord};

@@ -5,7 +5,8 @@ use crate::db::{Query, Row, query};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use wagate_core::{
-    CoreError, SessionId, SessionKey, SessionRecords, SessionStatus, SessionUpdate, TenantId,
+    CoreError, Fence, SessionId, SessionKey, SessionRecords, SessionStatus, SessionUpdate,
+    SessionWrite, TenantId,
 };
 
 /// A session as created through the API.
@@ -205,48 +206,57 @@ impl Store {
     }
 }
 
-/// The statement that records `update` for `key`.
-fn update_query(key: &SessionKey, update: &SessionUpdate) -> Query {
-    let q = match update {
+/// The statement that records `update` for `key`; with a fence, only
+/// while the fence's node holds the session at its epoch (inside the
+/// statement itself, so no other node can take the lease in between).
+fn update_query(key: &SessionKey, update: &SessionUpdate, fence: Option<&Fence>) -> Query {
+    let mut q = match update {
         SessionUpdate::Status(status) => {
-            query("UPDATE sessions SET status = $1 WHERE tenant_id = $2 AND session_id = $3")
-                .bind(status.as_str())
+            query("UPDATE sessions SET status = $1").bind(status.as_str())
         }
-        SessionUpdate::Qr(qr) => {
-            query("UPDATE sessions SET qr = $1 WHERE tenant_id = $2 AND session_id = $3")
-                .bind(qr.as_deref())
-        }
+        SessionUpdate::Qr(qr) => query("UPDATE sessions SET qr = $1").bind(qr.as_deref()),
         SessionUpdate::PairCode(code) => {
-            query("UPDATE sessions SET pair_code = $1 WHERE tenant_id = $2 AND session_id = $3")
-                .bind(code.as_deref())
+            query("UPDATE sessions SET pair_code = $1").bind(code.as_deref())
         }
         // Once linked, neither a QR nor a pair code is valid any more.
         SessionUpdate::Connected { phone, at } => query(
             "UPDATE sessions SET status = 'connected', phone = $1, last_connected = $2,
-                 qr = NULL, pair_code = NULL
-             WHERE tenant_id = $3 AND session_id = $4",
+                 qr = NULL, pair_code = NULL",
         )
         .bind(phone.as_str())
         .bind(*at),
     };
-    q.bind(key.tenant.0).bind(key.session.as_str())
+    q.push(" WHERE tenant_id = ")
+        .push_bind(key.tenant.0)
+        .push(" AND session_id = ")
+        .push_bind(key.session.as_str());
+    if let Some(fence) = fence {
+        q.push(" AND owner_node = ")
+            .push_bind(fence.node.as_ref())
+            .push(" AND lease_epoch = ")
+            .push_bind(fence.epoch);
+    }
+    q
 }
 
 #[async_trait]
 impl SessionRecords for Store {
     async fn set_status(&self, key: &SessionKey, status: SessionStatus) -> Result<(), CoreError> {
         let update = SessionUpdate::Status(status);
-        self.update_session(key, update_query(key, &update)).await
+        self.update_session(key, update_query(key, &update, None))
+            .await
     }
 
     async fn set_qr(&self, key: &SessionKey, qr: Option<&str>) -> Result<(), CoreError> {
         let update = SessionUpdate::Qr(qr.map(str::to_string));
-        self.update_session(key, update_query(key, &update)).await
+        self.update_session(key, update_query(key, &update, None))
+            .await
     }
 
     async fn set_pair_code(&self, key: &SessionKey, code: Option<&str>) -> Result<(), CoreError> {
         let update = SessionUpdate::PairCode(code.map(str::to_string));
-        self.update_session(key, update_query(key, &update)).await
+        self.update_session(key, update_query(key, &update, None))
+            .await
     }
 
     async fn set_connected(
@@ -259,17 +269,15 @@ impl SessionRecords for Store {
             phone: phone.to_string(),
             at,
         };
-        self.update_session(key, update_query(key, &update)).await
+        self.update_session(key, update_query(key, &update, None))
+            .await
     }
 
     /// One transaction for the whole batch: one commit, one fsync.
-    async fn apply_updates(
-        &self,
-        updates: &[(SessionKey, SessionUpdate)],
-    ) -> Result<(), CoreError> {
+    async fn apply_updates(&self, updates: &[SessionWrite]) -> Result<(), CoreError> {
         let mut tx = self.db().begin().await.map_err(internal)?;
-        for (key, update) in updates {
-            update_query(key, update)
+        for w in updates {
+            update_query(&w.key, &w.update, w.fence.as_ref())
                 .execute(&mut tx)
                 .await
                 .map_err(internal)?;

@@ -182,6 +182,22 @@ impl Outbound {
         Ok(done.rows_affected())
     }
 
+    /// Puts back the claimed rows of one session: a node calls this when
+    /// it takes the session over under a new epoch, since the node that
+    /// claimed them lost the session (and its claims with it).
+    pub async fn release_session_claims(&self, key: &SessionKey) -> Result<u64, CoreError> {
+        let done = query(
+            "UPDATE outbound_messages SET status = 'queued', claimed_by = NULL, \
+             claimed_until = NULL WHERE tenant_id = $1 AND session_id = $2 AND status = 'sending'",
+        )
+        .bind(key.tenant.0)
+        .bind(key.session.as_str())
+        .execute(self.db())
+        .await
+        .map_err(internal)?;
+        Ok(done.rows_affected())
+    }
+
     async fn fail_unreadable(&self, id: &str, why: &str) -> Result<(), CoreError> {
         query(
             "UPDATE outbound_messages SET status = 'failed', failed_at = $2, updated_at = $2, \

@@ -36,18 +36,17 @@ impl AppSyncStore for WaStateBackend {
     async fn set_sync_key(&self, key_id: &[u8], key: AppStateSyncKey) -> Result<()> {
         let sealed = self.seal_json(kind::APP_SYNC_KEY, &[key_id], &key)?;
         // One statement, so the sequence number is taken under the write lock.
-        self.scoped(
-            "INSERT INTO wa_app_sync_key (tenant_id, session_id, key_id, sync_key, set_seq) \
-             VALUES ($1, $2, $3, $4, (SELECT COALESCE(MAX(set_seq), 0) + 1 FROM wa_app_sync_key \
-                                      WHERE tenant_id = $1 AND session_id = $2)) \
-             ON CONFLICT (tenant_id, session_id, key_id) \
-             DO UPDATE SET sync_key = excluded.sync_key, set_seq = excluded.set_seq",
-        )
-        .bind(key_id)
-        .bind(sealed)
-        .execute(&self.db)
-        .await
-        .map_err(db_err)?;
+        let q = self
+            .scoped(
+                "INSERT INTO wa_app_sync_key (tenant_id, session_id, key_id, sync_key, set_seq) \
+                 VALUES ($1, $2, $3, $4, (SELECT COALESCE(MAX(set_seq), 0) + 1 FROM wa_app_sync_key \
+                                          WHERE tenant_id = $1 AND session_id = $2)) \
+                 ON CONFLICT (tenant_id, session_id, key_id) \
+                 DO UPDATE SET sync_key = excluded.sync_key, set_seq = excluded.set_seq",
+            )
+            .bind(key_id)
+            .bind(sealed);
+        self.write(q).await?;
         Ok(())
     }
 
@@ -70,16 +69,14 @@ impl AppSyncStore for WaStateBackend {
 
     async fn set_version(&self, name: &str, state: HashState) -> Result<()> {
         let sealed = self.seal_json(kind::APP_STATE_VERSION, &[name.as_bytes()], &state)?;
-        self.scoped(
+        let q = self.scoped(
             "INSERT INTO wa_app_state_version (tenant_id, session_id, collection, hash_state) \
              VALUES ($1, $2, $3, $4) \
              ON CONFLICT (tenant_id, session_id, collection) DO UPDATE SET hash_state = excluded.hash_state",
         )
         .bind(name)
-        .bind(sealed)
-        .execute(&self.db)
-        .await
-        .map_err(db_err)?;
+        .bind(sealed);
+        self.write(q).await?;
         Ok(())
     }
 
@@ -179,14 +176,13 @@ impl AppSyncStore for WaStateBackend {
     }
 
     async fn clear_mutation_macs(&self, name: &str) -> Result<()> {
-        self.scoped(
-            "DELETE FROM wa_app_state_mutation_mac \
-             WHERE tenant_id = $1 AND session_id = $2 AND collection = $3",
-        )
-        .bind(name)
-        .execute(&self.db)
-        .await
-        .map_err(db_err)?;
+        let q = self
+            .scoped(
+                "DELETE FROM wa_app_state_mutation_mac \
+                 WHERE tenant_id = $1 AND session_id = $2 AND collection = $3",
+            )
+            .bind(name);
+        self.write(q).await?;
         Ok(())
     }
 

@@ -27,12 +27,8 @@ impl WaStateBackend {
              ON CONFLICT (tenant_id, session_id) \
              DO UPDATE SET device = excluded.device, paired = excluded.paired"
         };
-        self.scoped(sql)
-            .bind(sealed)
-            .bind(device.pn.is_some())
-            .execute(&self.db)
-            .await
-            .map_err(db_err)?;
+        let q = self.scoped(sql).bind(sealed).bind(device.pn.is_some());
+        self.write(q).await?;
         Ok(())
     }
 }

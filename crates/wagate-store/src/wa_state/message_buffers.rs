@@ -41,7 +41,7 @@ impl WaStateBackend {
         chat_jid: &str,
         message_id: &str,
     ) -> Result<Option<Vec<u8>>> {
-        let sealed: Option<Vec<u8>> = query_scalar(
+        let q = query_scalar::<Vec<u8>>(
             "DELETE FROM wa_sent_message \
              WHERE tenant_id = $1 AND session_id = $2 AND chat_jid = $3 AND message_id = $4 \
              RETURNING payload",
@@ -49,10 +49,18 @@ impl WaStateBackend {
         .bind(self.tenant.0)
         .bind(self.session.as_str())
         .bind(chat_jid)
-        .bind(message_id)
-        .fetch_optional(&self.db)
-        .await
-        .map_err(db_err)?;
+        .bind(message_id);
+        // A take deletes, so a fenced one runs in a transaction that checks
+        // the lease (see `writes.rs`); the row comes back from the same
+        // statement either way.
+        let sealed = if self.is_fenced() {
+            let mut tx = self.begin().await?;
+            let sealed = q.fetch_optional(&mut tx).await.map_err(db_err)?;
+            tx.commit().await.map_err(db_err)?;
+            sealed
+        } else {
+            q.fetch_optional(&self.db).await.map_err(db_err)?
+        };
         sealed
             .map(|s| {
                 self.open(
@@ -65,13 +73,11 @@ impl WaStateBackend {
     }
 
     pub(super) async fn sent_messages_delete_expired(&self, cutoff: i64) -> Result<u32> {
-        let done = self
+        let q = self
             .scoped("DELETE FROM wa_sent_message WHERE tenant_id = $1 AND session_id = $2 AND created_at < $3")
-            .bind(cutoff)
-            .execute(&self.db)
-            .await
-            .map_err(db_err)?;
-        Ok(count(done.rows_affected()))
+            .bind(cutoff);
+        let done = self.write(q).await?;
+        Ok(count(done))
     }
 
     fn pending_aad_key<'a>(chat: &'a str, sender: &'a str, id: &'a str) -> [&'a [u8]; 3] {
@@ -159,12 +165,10 @@ impl WaStateBackend {
     }
 
     pub(super) async fn pending_inbound_delete_expired(&self, cutoff: i64) -> Result<u32> {
-        let done = self
+        let q = self
             .scoped("DELETE FROM wa_pending_inbound WHERE tenant_id = $1 AND session_id = $2 AND created_at < $3")
-            .bind(cutoff)
-            .execute(&self.db)
-            .await
-            .map_err(db_err)?;
-        Ok(count(done.rows_affected()))
+            .bind(cutoff);
+        let done = self.write(q).await?;
+        Ok(count(done))
     }
 }

@@ -9,6 +9,8 @@
 //!
 //! Every write returns `Ok` only after its transaction committed, and every
 //! batch is one transaction. Secret values are sealed with [`StateCipher`].
+//! A backend made [`fenced`](WaStateBackend::fenced) writes only while its
+//! node holds the session's lease (see `writes.rs`).
 
 mod app_sync;
 mod device;
@@ -19,14 +21,18 @@ mod prekeys;
 mod protocol;
 mod signal;
 mod tc_tokens;
+mod writes;
+
+pub use writes::{LeaseLost, is_lease_lost};
 
 use crate::cipher::StateCipher;
-use crate::commit::{CommitError, Committer};
-use crate::db::{Bind, Db, Query, Tx, query, query_scalar};
+use crate::commit::Committer;
+use crate::db::{Bind, Db, Query, query, query_scalar};
 use std::borrow::Cow;
 use std::sync::Arc;
 use wacore::store::error::{Result, StoreError};
 use wagate_core::{SessionId, TenantId};
+use writes::Fence;
 
 /// Every table holding wa_state rows, for [`WaStateBackend::delete_all`].
 const TABLES: &[&str] = &[
@@ -78,8 +84,9 @@ const IN_CHUNK: usize = 500;
 
 /// One session's WhatsApp auth state in the shared database.
 ///
-/// Create one per session with [`WaStateBackend::new`] and hand it to the
-/// whatsapp-rust client as its `Backend`.
+/// Create one per session with [`WaStateBackend::new`] (made
+/// [`fenced`](Self::fenced) by the node holding the session's lease) and
+/// hand it to the whatsapp-rust client as its `Backend`.
 #[derive(Debug, Clone)]
 pub struct WaStateBackend {
     db: Db,
@@ -87,6 +94,8 @@ pub struct WaStateBackend {
     cipher: Arc<StateCipher>,
     tenant: TenantId,
     session: SessionId,
+    /// The lease every write is checked against; `None` writes unchecked.
+    fence: Option<Arc<Fence>>,
 }
 
 impl WaStateBackend {
@@ -128,6 +137,7 @@ impl WaStateBackend {
             cipher,
             tenant,
             session,
+            fence: None,
         }
     }
 
@@ -167,7 +177,8 @@ impl WaStateBackend {
 
     /// Removes every wa_state row of `session` in one transaction (logout,
     /// session deletion). Other sessions are untouched. Returns the number
-    /// of rows removed.
+    /// of rows removed. Not fenced: whoever logs a session out or deletes
+    /// it clears its state, whichever node runs it.
     pub async fn delete_all(db: &Db, tenant: TenantId, session: &SessionId) -> Result<u64> {
         let mut tx = db.begin_write().await.map_err(db_err)?;
         let mut removed = 0;
@@ -189,56 +200,6 @@ impl WaStateBackend {
     /// (session); further parameters start at `$3`.
     fn scoped(&self, sql: impl Into<Cow<'static, str>>) -> Query {
         query(sql).bind(self.tenant.0).bind(self.session.as_str())
-    }
-
-    /// A write transaction of this backend's database; see
-    /// [`Db::begin_write`]. A deferred transaction that reads first and
-    /// writes later would fail with `SQLITE_BUSY` instead of waiting when
-    /// another writer committed in between; taking the lock first makes it
-    /// wait its turn (up to the busy timeout) like any single statement.
-    async fn begin(&self) -> Result<Tx> {
-        self.db.begin_write().await.map_err(db_err)
-    }
-
-    /// Runs the scoped statement `sql` once per row of further arguments
-    /// (`$3` on), all in the next group commit of the [`Committer`]. For
-    /// writes the client makes per message: they share one fsync with
-    /// every other writer of the process.
-    async fn write_rows(&self, sql: String, rows: Vec<Vec<Arg>>) -> Result<()> {
-        if rows.is_empty() {
-            return Ok(());
-        }
-        let (tenant, session) = (self.tenant.0, self.session.to_string());
-        // Run by the writer itself: these are made for every message.
-        self.committer
-            .run(move |link| {
-                Box::pin(async move {
-                    for row in rows {
-                        let mut q = query(sql.clone()).bind(tenant).bind(session.as_str());
-                        for arg in row {
-                            q = match arg {
-                                Arg::Text(t) => q.bind(t),
-                                Arg::Blob(b) => q.bind(b),
-                                Arg::Int(i) => q.bind(i),
-                            };
-                        }
-                        q.execute(&mut *link).await?;
-                    }
-                    Ok(())
-                })
-            })
-            .await
-            .map_err(commit_err)
-    }
-
-    /// Runs a scoped statement that needs no result.
-    async fn exec(&self, sql: &'static str, args: &[&str]) -> Result<()> {
-        let mut q = self.scoped(sql);
-        for a in args {
-            q = q.bind(*a);
-        }
-        q.execute(&self.db).await.map_err(db_err)?;
-        Ok(())
     }
 
     /// Fetches one sealed blob by a scoped query with string arguments.
@@ -285,40 +246,6 @@ impl WaStateBackend {
     ) -> Result<T> {
         let json = self.open(kind, row_key, sealed)?;
         serde_json::from_slice(&json).map_err(|e| StoreError::Serialization(Box::new(e)))
-    }
-}
-
-/// One bound value of a [`WaStateBackend::write_rows`] row.
-enum Arg {
-    Text(String),
-    Blob(Vec<u8>),
-    Int(i64),
-}
-
-impl From<&str> for Arg {
-    fn from(t: &str) -> Arg {
-        Arg::Text(t.to_string())
-    }
-}
-
-impl From<Vec<u8>> for Arg {
-    fn from(b: Vec<u8>) -> Arg {
-        Arg::Blob(b)
-    }
-}
-
-impl From<i64> for Arg {
-    fn from(i: i64) -> Arg {
-        Arg::Int(i)
-    }
-}
-
-/// Maps a group-commit failure to wacore's store error.
-fn commit_err(e: CommitError) -> StoreError {
-    match e {
-        CommitError::Closed => StoreError::Connection(Box::new(e)),
-        CommitError::Commit(_) => StoreError::Connection(Box::new(e)),
-        CommitError::Job(_) => StoreError::Database(Box::new(e)),
     }
 }
 

@@ -94,15 +94,13 @@ impl MsgSecretStore for WaStateBackend {
     }
 
     async fn delete_expired_msg_secrets(&self, cutoff_timestamp: i64) -> Result<u32> {
-        let done = self
+        let q = self
             .scoped(
                 "DELETE FROM wa_msg_secret WHERE tenant_id = $1 AND session_id = $2 \
                    AND expires_at <> 0 AND expires_at <= $3",
             )
-            .bind(cutoff_timestamp)
-            .execute(&self.db)
-            .await
-            .map_err(db_err)?;
-        Ok(count(done.rows_affected()))
+            .bind(cutoff_timestamp);
+        let done = self.write(q).await?;
+        Ok(count(done))
     }
 }

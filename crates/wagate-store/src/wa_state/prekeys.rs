@@ -91,13 +91,12 @@ impl WaStateBackend {
     }
 
     pub(super) async fn prekey_remove(&self, id: u32) -> Result<()> {
-        self.scoped(
-            "DELETE FROM wa_prekey WHERE tenant_id = $1 AND session_id = $2 AND prekey_id = $3",
-        )
-        .bind(i64::from(id))
-        .execute(&self.db)
-        .await
-        .map_err(db_err)?;
+        let q = self
+            .scoped(
+                "DELETE FROM wa_prekey WHERE tenant_id = $1 AND session_id = $2 AND prekey_id = $3",
+            )
+            .bind(i64::from(id));
+        self.write(q).await?;
         Ok(())
     }
 
@@ -127,16 +126,15 @@ impl WaStateBackend {
 
     pub(super) async fn signed_prekey_store(&self, id: u32, record: &[u8]) -> Result<()> {
         let sealed = self.seal(kind::SIGNED_PREKEY, &[&id.to_be_bytes()], record);
-        self.scoped(
-            "INSERT INTO wa_signed_prekey (tenant_id, session_id, prekey_id, record) \
-             VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (tenant_id, session_id, prekey_id) DO UPDATE SET record = excluded.record",
-        )
-        .bind(i64::from(id))
-        .bind(sealed)
-        .execute(&self.db)
-        .await
-        .map_err(db_err)?;
+        let q = self
+            .scoped(
+                "INSERT INTO wa_signed_prekey (tenant_id, session_id, prekey_id, record) \
+                 VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (tenant_id, session_id, prekey_id) DO UPDATE SET record = excluded.record",
+            )
+            .bind(i64::from(id))
+            .bind(sealed);
+        self.write(q).await?;
         Ok(())
     }
 
@@ -177,11 +175,9 @@ impl WaStateBackend {
     }
 
     pub(super) async fn signed_prekey_remove(&self, id: u32) -> Result<()> {
-        self.scoped("DELETE FROM wa_signed_prekey WHERE tenant_id = $1 AND session_id = $2 AND prekey_id = $3")
-            .bind(i64::from(id))
-            .execute(&self.db)
-            .await
-            .map_err(db_err)?;
+        let q = self.scoped("DELETE FROM wa_signed_prekey WHERE tenant_id = $1 AND session_id = $2 AND prekey_id = $3")
+            .bind(i64::from(id));
+        self.write(q).await?;
         Ok(())
     }
 }

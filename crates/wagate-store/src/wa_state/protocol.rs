@@ -219,15 +219,13 @@ impl ProtocolStore for WaStateBackend {
 
     async fn put_group_metadata(&self, group_jid: &str, blob: &[u8]) -> Result<()> {
         let sealed = self.seal(kind::GROUP_METADATA, &[group_jid.as_bytes()], blob);
-        self.scoped(
+        let q = self.scoped(
             "INSERT INTO wa_group_metadata (tenant_id, session_id, group_jid, metadata) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (tenant_id, session_id, group_jid) DO UPDATE SET metadata = excluded.metadata",
         )
         .bind(group_jid)
-        .bind(sealed)
-        .execute(&self.db)
-        .await
-        .map_err(db_err)?;
+        .bind(sealed);
+        self.write(q).await?;
         Ok(())
     }
 

@@ -74,11 +74,8 @@ impl WaStateBackend {
             "DELETE FROM {} WHERE tenant_id = $1 AND session_id = $2 AND address = $3",
             t.table
         );
-        self.scoped(sql)
-            .bind(address)
-            .execute(&self.db)
-            .await
-            .map_err(db_err)?;
+        let q = self.scoped(sql).bind(address);
+        self.write(q).await?;
         Ok(())
     }
 }

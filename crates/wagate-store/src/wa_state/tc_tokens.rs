@@ -40,7 +40,7 @@ impl WaStateBackend {
     }
 
     pub(super) async fn tc_token_put(&self, jid: &str, entry: &TcTokenEntry) -> Result<()> {
-        self.scoped(
+        let q = self.scoped(
             "INSERT INTO wa_tc_token (tenant_id, session_id, jid, token, token_timestamp, sender_timestamp) \
              VALUES ($1, $2, $3, $4, $5, $6) \
              ON CONFLICT (tenant_id, session_id, jid) DO UPDATE SET token = excluded.token, \
@@ -49,10 +49,8 @@ impl WaStateBackend {
         .bind(jid)
         .bind(self.seal_token(jid, &entry.token))
         .bind(entry.token_timestamp)
-        .bind(entry.sender_timestamp)
-        .execute(&self.db)
-        .await
-        .map_err(db_err)?;
+        .bind(entry.sender_timestamp);
+        self.write(q).await?;
         Ok(())
     }
 
@@ -72,18 +70,16 @@ impl WaStateBackend {
         token_cutoff: i64,
         sender_cutoff: i64,
     ) -> Result<u32> {
-        let done = self
+        let q = self
             .scoped(
                 "DELETE FROM wa_tc_token WHERE tenant_id = $1 AND session_id = $2 \
                    AND (token IS NULL OR token_timestamp < $3) \
                    AND (sender_timestamp IS NULL OR sender_timestamp < $4)",
             )
             .bind(token_cutoff)
-            .bind(sender_cutoff)
-            .execute(&self.db)
-            .await
-            .map_err(db_err)?;
-        Ok(count(done.rows_affected()))
+            .bind(sender_cutoff);
+        let done = self.write(q).await?;
+        Ok(count(done))
     }
 
     /// Moves the sender bucket forward only (max), inserting a placeholder
@@ -93,7 +89,7 @@ impl WaStateBackend {
         jid: &str,
         sender_timestamp: i64,
     ) -> Result<()> {
-        self.scoped(
+        let q = self.scoped(
             "INSERT INTO wa_tc_token (tenant_id, session_id, jid, token, token_timestamp, sender_timestamp) \
              VALUES ($1, $2, $3, NULL, $4, $4) \
              ON CONFLICT (tenant_id, session_id, jid) DO UPDATE SET sender_timestamp = \
@@ -102,10 +98,8 @@ impl WaStateBackend {
                     THEN excluded.sender_timestamp ELSE wa_tc_token.sender_timestamp END",
         )
         .bind(jid)
-        .bind(sender_timestamp)
-        .execute(&self.db)
-        .await
-        .map_err(db_err)?;
+        .bind(sender_timestamp);
+        self.write(q).await?;
         Ok(())
     }
 
@@ -117,7 +111,7 @@ impl WaStateBackend {
         token: &[u8],
         token_timestamp: i64,
     ) -> Result<()> {
-        self.scoped(
+        let q = self.scoped(
             "INSERT INTO wa_tc_token (tenant_id, session_id, jid, token, token_timestamp, sender_timestamp) \
              VALUES ($1, $2, $3, $4, $5, NULL) \
              ON CONFLICT (tenant_id, session_id, jid) DO UPDATE SET \
@@ -126,10 +120,8 @@ impl WaStateBackend {
         )
         .bind(jid)
         .bind(self.seal_token(jid, token))
-        .bind(token_timestamp)
-        .execute(&self.db)
-        .await
-        .map_err(db_err)?;
+        .bind(token_timestamp);
+        self.write(q).await?;
         Ok(())
     }
 }

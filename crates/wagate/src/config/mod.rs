@@ -74,9 +74,11 @@ const SETTINGS: &[(&str, &str)] = &[
     ("jwt_access_ttl_s", "WAGATE_JWT_ACCESS_TTL_S"),
     ("jwt_refresh_ttl_s", "WAGATE_JWT_REFRESH_TTL_S"),
     ("default_tier", "WAGATE_DEFAULT_TIER"),
+    ("lease_ttl_ms", "WAGATE_LEASE_TTL_MS"),
 ];
 
 mod accounts;
+mod cluster;
 mod history;
 mod media;
 mod profiles;
@@ -84,6 +86,7 @@ mod sending;
 mod tiers;
 mod webhooks;
 pub use accounts::Accounts;
+pub use cluster::Cluster;
 pub use history::History;
 pub use media::{Media, MediaStore};
 pub use sending::Sending;
@@ -164,6 +167,8 @@ pub struct Config {
     pub accounts: Accounts,
     /// The tier of tenants created without one.
     pub tiers: Tiers,
+    /// Session leases, when nodes share the database.
+    pub cluster: Cluster,
 }
 
 /// A raw setting and where it came from, for error messages.
@@ -303,7 +308,9 @@ impl Config {
         let profiles = profiles::from_raw(&raw)?;
         let accounts = Accounts::from_raw(&raw)?;
         let tiers = Tiers::from_raw(&raw)?;
+        let cluster = Cluster::from_raw(&raw)?;
         Ok(Config {
+            cluster,
             profiles,
             accounts,
             tiers,
