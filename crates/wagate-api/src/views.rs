@@ -43,6 +43,10 @@ pub struct SessionView {
     pub webhook: Option<String>,
     #[schema(example = "2024-01-15T10:30:00.000Z")]
     pub created_at: String,
+    /// The gateway node running the session (see `GET /api/v1/admin/nodes`);
+    /// `null` while none does.
+    #[schema(example = "node_3f2a9c01d4e5b678")]
+    pub node: Option<String>,
 }
 
 impl From<SessionRecord> for SessionView {
@@ -62,6 +66,7 @@ impl From<SessionRecord> for SessionView {
             last_connected: s.last_connected.map(rfc3339),
             webhook: s.webhook_url,
             created_at: rfc3339(s.created_at),
+            node: s.node,
         }
     }
 }

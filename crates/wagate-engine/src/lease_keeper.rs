@@ -1,6 +1,8 @@
 //! The loop that keeps this node's leases: every quarter TTL it renews
-//! them, stops the sessions it lost (or can no longer trust), and takes
-//! over sessions whose node died, up to its even share.
+//! them, stops the sessions it lost (or can no longer trust), takes over
+//! sessions whose node died, up to its even share, and (with other nodes
+//! about) looks for queued messages of its sessions that no notification
+//! announced.
 
 use crate::Engine;
 use rand::seq::SliceRandom;
@@ -51,6 +53,11 @@ async fn keep(engine: Arc<Engine>, mut stopped: oneshot::Receiver<()>) {
         }
         if let Err(e) = engine.take_orphans().await {
             tracing::warn!("orphaned sessions not taken over: {e:#}");
+        }
+        if !engine.leases.settings.sole_node
+            && let Err(e) = engine.wake_held_with_work().await
+        {
+            tracing::warn!("queued messages not looked for: {e:#}");
         }
     }
 }

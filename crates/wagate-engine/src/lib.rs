@@ -95,7 +95,7 @@ impl Engine {
             outbox.queue.committer().clone(),
             cipher.clone(),
         );
-        let leases = Arc::new(ownership::Ownership::new(leases, store.clone()));
+        let leases = Arc::new(ownership::Ownership::new(leases, &store));
         Arc::new_cyclic(|me| Engine {
             me: me.clone(),
             committer: outbox.queue.committer().clone(),
@@ -193,6 +193,36 @@ impl Engine {
     /// New messages for a session (or its connection is back).
     pub fn wake_sender(&self, key: &SessionKey) {
         self.outbox.wake(&self.me, key);
+    }
+
+    /// A session's sending settings changed: its sender, if it runs here,
+    /// loads them again before it sends more.
+    pub fn settings_changed(&self, key: &SessionKey) {
+        if self.leases.trusted_epoch(key).is_some() {
+            self.outbox.settings_changed(&self.me, key);
+        }
+    }
+
+    /// New messages for a session, heard of from anywhere: only the node
+    /// running it sends them.
+    pub fn wake_if_held(&self, key: &SessionKey) {
+        if self.leases.trusted_epoch(key).is_some() {
+            self.wake_sender(key);
+        }
+    }
+
+    /// Wakes the sender of every session this node holds that has work: a
+    /// net under notifications missed while a listener reconnected.
+    pub(crate) async fn wake_held_with_work(&self) -> anyhow::Result<()> {
+        for (tenant, session) in self.outbox.queue.sessions_with_work().await? {
+            if let Ok(session) = wagate_core::SessionId::parse(&session) {
+                self.wake_if_held(&SessionKey {
+                    tenant: wagate_core::TenantId(tenant),
+                    session,
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Where the gateway serves the file of the received message recorded

@@ -116,24 +116,31 @@ pub async fn build_engine_with(
         ctx.leases.clone(),
     );
     let weak = Arc::downgrade(&engine);
-    ctx.enqueuer.on_committed(move |key| {
+    let wake: Arc<dyn Fn(&wagate_core::SessionKey) + Send + Sync> = Arc::new(move |key| {
         if let Some(engine) = weak.upgrade() {
-            engine.wake_sender(key);
+            engine.wake_if_held(key);
         }
     });
+    let on_committed = wake.clone();
+    ctx.enqueuer.on_committed(move |key| on_committed(key));
+    // Messages accepted by other nodes, for the sessions this one runs.
+    let listener = wagate_store::outbound::work_notices::listen(ctx.store.db(), wake.clone());
     let restored = engine.restore().await?;
     tracing::info!(restored, "sessions restored");
     let stopping = engine.clone();
-    let weak = Arc::downgrade(&engine);
     let counting = Arc::downgrade(&engine);
+    let changed = Arc::downgrade(&engine);
     let outcomes = ctx.outcomes.clone();
     Ok(Services::new(engine, async move {
+        if let Some(listener) = listener {
+            listener.abort();
+        }
         stopping.shutdown().await;
         outcomes.flush().await;
     })
     .with_wake(move |key| {
-        if let Some(engine) = weak.upgrade() {
-            engine.wake_sender(key);
+        if let Some(engine) = changed.upgrade() {
+            engine.settings_changed(key);
         }
     })
     .with_held(move || {

@@ -53,7 +53,7 @@ pub struct EngineContext {
 /// A running session engine as the rest of the service sees it.
 pub struct Services {
     pub control: Arc<dyn SessionControl>,
-    /// Tells a session's sender its queue or settings changed.
+    /// Tells a session's sender its sending settings changed.
     pub wake: Arc<dyn Fn(&wagate_core::SessionKey) + Send + Sync>,
     /// Awaited once the HTTP server has drained: stop sessions, flush state.
     pub shutdown: Pin<Box<dyn Future<Output = ()> + Send>>,

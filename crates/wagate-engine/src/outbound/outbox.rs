@@ -60,6 +60,9 @@ pub struct Outbox {
     /// The engine's counters: sends acked and messages given up on.
     pub(crate) metrics: std::sync::OnceLock<Arc<wagate_core::Metrics>>,
     senders: Mutex<HashMap<SessionKey, Arc<Notify>>>,
+    /// Sessions whose pacing settings changed since their sender last
+    /// loaded them.
+    reload: Mutex<std::collections::HashSet<SessionKey>>,
 }
 
 impl Outbox {
@@ -77,6 +80,7 @@ impl Outbox {
             acks: AckWaiters::default(),
             metrics: std::sync::OnceLock::new(),
             senders: Mutex::new(HashMap::new()),
+            reload: Mutex::new(std::collections::HashSet::new()),
         }
     }
 
@@ -94,6 +98,24 @@ impl Outbox {
         let notify = Arc::new(Notify::new());
         senders.insert(key.clone(), notify.clone());
         tokio::spawn(super::sender::run(engine.clone(), key.clone(), notify));
+    }
+
+    /// The session's pacing settings changed: its sender loads them again
+    /// before it sends anything more.
+    pub(crate) fn settings_changed(&self, engine: &Weak<crate::Engine>, key: &SessionKey) {
+        self.reload
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key.clone());
+        self.wake(engine, key);
+    }
+
+    /// Whether the sender of `key` must load its settings again.
+    pub(crate) fn take_reload(&self, key: &SessionKey) -> bool {
+        self.reload
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(key)
     }
 
     /// A sender with nothing left leaves; work that arrives after this

@@ -30,6 +30,9 @@ pub(crate) async fn run(engine: Weak<Engine>, key: SessionKey, wake: Arc<Notify>
     loop {
         let Some(e) = engine.upgrade() else { return };
         let outbox = e.outbox.clone();
+        if outbox.take_reload(&key) {
+            pacer = None;
+        }
         let client = e.client_of(&key).filter(|c| c.is_logged_in());
         drop(e);
         let nap = match client {

@@ -62,6 +62,24 @@ impl Db {
         }
     }
 
+    /// A pool of its own, of `size` connections, to the same PostgreSQL
+    /// database: for work that must not wait behind the main pool's, such
+    /// as renewing leases. SQLite has one writer either way: the same pool.
+    pub fn side_pool(&self, size: u32) -> Db {
+        match self {
+            Db::Sqlite(_) => self.clone(),
+            Db::Postgres(pool) => {
+                let options = (*pool.connect_options()).clone();
+                Db::Postgres(
+                    PgPoolOptions::new()
+                        .max_connections(size)
+                        .acquire_timeout(Duration::from_secs(10))
+                        .connect_lazy_with(options),
+                )
+            }
+        }
+    }
+
     pub fn backend(&self) -> Backend {
         match self {
             Db::Sqlite(_) => Backend::Sqlite,

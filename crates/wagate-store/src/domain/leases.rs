@@ -1,5 +1,9 @@
 //! Session leases: which node runs each session, for how long, and under
-//! which epoch (see `migrations/*/0011_session_leases.sql`).
+//! which epoch (see `migrations/*/0011_session_leases.sql` and `0012`).
+//! The fence — `sessions.owner_node` and `sessions.lease_epoch` — changes
+//! only when a session changes hands; the expiry, renewed every few
+//! seconds, is in `session_leases`, so renewals never wait on the row
+//! locks that fenced writes hold.
 //!
 //! Every time is the database's clock in milliseconds, read inside the
 //! statement that uses it, so two nodes with skewed clocks still agree on
@@ -69,8 +73,8 @@ fn key_from_row(row: &Row) -> Result<SessionKey, sqlx::Error> {
 fn lease_from_row(row: &Row) -> Result<Lease, sqlx::Error> {
     Ok(Lease {
         key: key_from_row(row)?,
-        epoch: row.try_get("lease_epoch")?,
-        expires_at_ms: row.try_get("lease_expires_at")?,
+        epoch: row.try_get("epoch")?,
+        expires_at_ms: row.try_get("expires_at")?,
     })
 }
 
@@ -89,71 +93,7 @@ impl Store {
         node: &str,
         ttl: Duration,
     ) -> Result<Option<Lease>, CoreError> {
-        let now = db_now_ms(self.db().backend());
-        let row = query(format!(
-            "UPDATE sessions SET
-                 lease_epoch = CASE WHEN owner_node = $3 AND lease_expires_at > {now}
-                                    THEN lease_epoch ELSE lease_epoch + 1 END,
-                 owner_node = $3,
-                 lease_expires_at = {now} + $4
-             WHERE tenant_id = $1 AND session_id = $2
-               AND (owner_node IS NULL OR owner_node = $3 OR lease_expires_at <= {now})
-             RETURNING tenant_id, session_id, lease_epoch, lease_expires_at"
-        ))
-        .bind(key.tenant.0)
-        .bind(key.session.as_str())
-        .bind(node)
-        .bind(millis(ttl))
-        .fetch_optional(self.db())
-        .await
-        .map_err(internal)?;
-        row.as_ref()
-            .map(lease_from_row)
-            .transpose()
-            .map_err(internal)
-    }
-
-    /// Extends every lease `node` still holds by `ttl` from now; answers
-    /// them. A lease that ran out before this is not renewed (another node
-    /// may have it already): its session must stop.
-    pub async fn renew_leases(&self, node: &str, ttl: Duration) -> Result<Vec<Lease>, CoreError> {
-        let now = db_now_ms(self.db().backend());
-        let rows = query(format!(
-            "UPDATE sessions SET lease_expires_at = {now} + $2
-             WHERE owner_node = $1 AND lease_expires_at > {now}
-             RETURNING tenant_id, session_id, lease_epoch, lease_expires_at"
-        ))
-        .bind(node)
-        .bind(millis(ttl))
-        .fetch_all(self.db())
-        .await
-        .map_err(internal)?;
-        rows.iter()
-            .map(lease_from_row)
-            .collect::<Result<_, _>>()
-            .map_err(internal)
-    }
-
-    /// Gives up `node`'s lease of `key` taken at `epoch` (a clean stop, or
-    /// a hand-over); false when it no longer held it.
-    pub async fn release_lease(
-        &self,
-        key: &SessionKey,
-        node: &str,
-        epoch: i64,
-    ) -> Result<bool, CoreError> {
-        let done = query(
-            "UPDATE sessions SET owner_node = NULL, lease_expires_at = NULL
-             WHERE tenant_id = $1 AND session_id = $2 AND owner_node = $3 AND lease_epoch = $4",
-        )
-        .bind(key.tenant.0)
-        .bind(key.session.as_str())
-        .bind(node)
-        .bind(epoch)
-        .execute(self.db())
-        .await
-        .map_err(internal)?;
-        Ok(done.rows_affected() == 1)
+        self.take_lease(key, node, ttl, false).await
     }
 
     /// Takes the lease of `key` for `node` whoever holds it, under a new
@@ -166,24 +106,137 @@ impl Store {
         node: &str,
         ttl: Duration,
     ) -> Result<Option<Lease>, CoreError> {
-        let now = db_now_ms(self.db().backend());
+        self.take_lease(key, node, ttl, true).await
+    }
+
+    async fn take_lease(
+        &self,
+        key: &SessionKey,
+        node: &str,
+        ttl: Duration,
+        steal: bool,
+    ) -> Result<Option<Lease>, CoreError> {
+        let backend = self.db().backend();
+        let now = db_now_ms(backend);
+        let mut tx = self.db().begin_write().await.map_err(internal)?;
+        // The session's row first, locked: a taking waits for the fenced
+        // writes of the old holder in flight, and two takings take turns.
+        let lock = match backend {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE OF s",
+        };
         let row = query(format!(
-            "UPDATE sessions SET lease_epoch = lease_epoch + 1, owner_node = $3,
-                 lease_expires_at = {now} + $4
-             WHERE tenant_id = $1 AND session_id = $2
-             RETURNING tenant_id, session_id, lease_epoch, lease_expires_at"
+            "SELECT s.owner_node, s.lease_epoch, l.owner_node AS holder,
+                    CASE WHEN l.expires_at > {now} THEN 1 ELSE 0 END AS live
+             FROM sessions s LEFT JOIN session_leases l
+               ON l.tenant_id = s.tenant_id AND l.session_id = s.session_id
+             WHERE s.tenant_id = $1 AND s.session_id = $2{lock}"
+        ))
+        .bind(key.tenant.0)
+        .bind(key.session.as_str())
+        .fetch_optional(&mut tx)
+        .await
+        .map_err(internal)?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let fence_owner: Option<String> = row.try_get("owner_node").map_err(internal)?;
+        let epoch: i64 = row.try_get("lease_epoch").map_err(internal)?;
+        let holder: Option<String> = row.try_get("holder").map_err(internal)?;
+        let live: bool = row.try_get("live").map_err(internal)?;
+        let ours = live && holder.as_deref() == Some(node) && fence_owner.as_deref() == Some(node);
+        if live && !ours && !steal {
+            return Ok(None);
+        }
+        let epoch = if ours && !steal { epoch } else { epoch + 1 };
+        if !ours || steal {
+            query(
+                "UPDATE sessions SET owner_node = $3, lease_epoch = $4
+                 WHERE tenant_id = $1 AND session_id = $2",
+            )
+            .bind(key.tenant.0)
+            .bind(key.session.as_str())
+            .bind(node)
+            .bind(epoch)
+            .execute(&mut tx)
+            .await
+            .map_err(internal)?;
+        }
+        let lease = query(format!(
+            "INSERT INTO session_leases (tenant_id, session_id, owner_node, epoch, expires_at)
+             VALUES ($1, $2, $3, $4, {now} + $5)
+             ON CONFLICT (tenant_id, session_id) DO UPDATE
+               SET owner_node = excluded.owner_node, epoch = excluded.epoch,
+                   expires_at = excluded.expires_at
+             RETURNING tenant_id, session_id, epoch, expires_at"
         ))
         .bind(key.tenant.0)
         .bind(key.session.as_str())
         .bind(node)
+        .bind(epoch)
         .bind(millis(ttl))
-        .fetch_optional(self.db())
+        .fetch_one(&mut tx)
         .await
         .map_err(internal)?;
-        row.as_ref()
+        let lease = lease_from_row(&lease).map_err(internal)?;
+        tx.commit().await.map_err(internal)?;
+        Ok(Some(lease))
+    }
+
+    /// Extends every lease `node` still holds by `ttl` from now; answers
+    /// them. A lease that ran out before this is not renewed (another node
+    /// may have it already): its session must stop.
+    pub async fn renew_leases(&self, node: &str, ttl: Duration) -> Result<Vec<Lease>, CoreError> {
+        let now = db_now_ms(self.db().backend());
+        let rows = query(format!(
+            "UPDATE session_leases SET expires_at = {now} + $2
+             WHERE owner_node = $1 AND expires_at > {now}
+             RETURNING tenant_id, session_id, epoch, expires_at"
+        ))
+        .bind(node)
+        .bind(millis(ttl))
+        .fetch_all(self.db())
+        .await
+        .map_err(internal)?;
+        rows.iter()
             .map(lease_from_row)
-            .transpose()
+            .collect::<Result<_, _>>()
             .map_err(internal)
+    }
+
+    /// Gives up `node`'s lease of `key` taken at `epoch`: nobody runs the
+    /// session until asked to. False when it no longer held it.
+    pub async fn release_lease(
+        &self,
+        key: &SessionKey,
+        node: &str,
+        epoch: i64,
+    ) -> Result<bool, CoreError> {
+        let mut tx = self.db().begin_write().await.map_err(internal)?;
+        let done = query(
+            "UPDATE sessions SET owner_node = NULL
+             WHERE tenant_id = $1 AND session_id = $2 AND owner_node = $3 AND lease_epoch = $4",
+        )
+        .bind(key.tenant.0)
+        .bind(key.session.as_str())
+        .bind(node)
+        .bind(epoch)
+        .execute(&mut tx)
+        .await
+        .map_err(internal)?;
+        query(
+            "DELETE FROM session_leases
+             WHERE tenant_id = $1 AND session_id = $2 AND owner_node = $3 AND epoch = $4",
+        )
+        .bind(key.tenant.0)
+        .bind(key.session.as_str())
+        .bind(node)
+        .bind(epoch)
+        .execute(&mut tx)
+        .await
+        .map_err(internal)?;
+        tx.commit().await.map_err(internal)?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// Lets `node`'s lease of `key` at `epoch` run out now, keeping the
@@ -198,8 +251,8 @@ impl Store {
     ) -> Result<bool, CoreError> {
         let now = db_now_ms(self.db().backend());
         let done = query(format!(
-            "UPDATE sessions SET lease_expires_at = {now} - 1
-             WHERE tenant_id = $1 AND session_id = $2 AND owner_node = $3 AND lease_epoch = $4"
+            "UPDATE session_leases SET expires_at = {now} - 1
+             WHERE tenant_id = $1 AND session_id = $2 AND owner_node = $3 AND epoch = $4"
         ))
         .bind(key.tenant.0)
         .bind(key.session.as_str())
@@ -209,51 +262,6 @@ impl Store {
         .await
         .map_err(internal)?;
         Ok(done.rows_affected() == 1)
-    }
-
-    /// What a node's fair share is computed from, as the leases say now.
-    pub async fn lease_census(&self, node: &str) -> Result<LeaseCensus, CoreError> {
-        let now = db_now_ms(self.db().backend());
-        let row = query(format!(
-            "SELECT
-                 COALESCE(SUM(CASE WHEN lease_expires_at > {now} THEN 1 ELSE 0 END), 0) AS live,
-                 COALESCE(SUM(CASE WHEN lease_expires_at <= {now} THEN 1 ELSE 0 END), 0) AS orphans,
-                 COALESCE(SUM(CASE WHEN lease_expires_at > {now} AND owner_node = $1
-                                   THEN 1 ELSE 0 END), 0) AS mine,
-                 COUNT(DISTINCT CASE WHEN lease_expires_at > {now} AND owner_node <> $1
-                                     THEN owner_node END) AS other_nodes
-             FROM sessions WHERE owner_node IS NOT NULL"
-        ))
-        .bind(node)
-        .fetch_one(self.db())
-        .await
-        .map_err(internal)?;
-        let get = |name: &str| row.try_get::<i64, _>(name).map_err(internal);
-        Ok(LeaseCensus {
-            live: get("live")?,
-            orphans: get("orphans")?,
-            mine: get("mine")?,
-            other_nodes: get("other_nodes")?,
-        })
-    }
-
-    /// Sessions whose holder let the lease run out, longest ago first: the
-    /// ones live nodes should take over.
-    pub async fn orphaned_sessions(&self, limit: u32) -> Result<Vec<SessionKey>, CoreError> {
-        let now = db_now_ms(self.db().backend());
-        let rows = query(format!(
-            "SELECT tenant_id, session_id FROM sessions
-             WHERE owner_node IS NOT NULL AND lease_expires_at <= {now}
-             ORDER BY lease_expires_at LIMIT $1"
-        ))
-        .bind(i64::from(limit))
-        .fetch_all(self.db())
-        .await
-        .map_err(internal)?;
-        rows.iter()
-            .map(key_from_row)
-            .collect::<Result<_, _>>()
-            .map_err(internal)
     }
 }
 

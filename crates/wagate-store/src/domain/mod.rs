@@ -8,6 +8,7 @@
 mod api_keys;
 pub mod leases;
 mod nodes;
+mod orphans;
 mod refresh_tokens;
 mod sessions;
 mod tenants;

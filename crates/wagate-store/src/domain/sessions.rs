@@ -31,10 +31,13 @@ pub struct SessionRecord {
     pub last_connected: Option<DateTime<Utc>>,
     pub webhook_url: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// The node holding (or, until another takes it, last holding) the
+    /// session's lease: where it runs.
+    pub node: Option<String>,
 }
 
 const SESSION_COLUMNS: &str = "tenant_id, session_id, name, status, qr, pair_code, phone, \
-     last_connected, webhook_url, created_at";
+     last_connected, webhook_url, created_at, owner_node";
 
 fn session_from_row(row: &Row) -> Result<SessionRecord, sqlx::Error> {
     let corrupt = |column: &str, value: &str| sqlx::Error::ColumnDecode {
@@ -56,6 +59,7 @@ fn session_from_row(row: &Row) -> Result<SessionRecord, sqlx::Error> {
         last_connected: row.try_get("last_connected")?,
         webhook_url: row.try_get("webhook_url")?,
         created_at: row.try_get("created_at")?,
+        node: row.try_get("owner_node")?,
     })
 }
 

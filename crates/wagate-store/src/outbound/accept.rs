@@ -167,6 +167,17 @@ async fn write_batch(
                     }
                     outcomes.push(AcceptOutcome::Accepted);
                 }
+                let mut with_work: Vec<&SessionKey> = accepts
+                    .iter()
+                    .zip(&outcomes)
+                    .filter(|(a, o)| **o == AcceptOutcome::Accepted && !a.messages.is_empty())
+                    .map(|(a, _)| &a.key)
+                    .collect();
+                with_work.sort_by(|a, b| {
+                    (a.tenant.0, a.session.as_str()).cmp(&(b.tenant.0, b.session.as_str()))
+                });
+                with_work.dedup();
+                super::work_notices::announce(link, with_work).await?;
                 Ok((outcomes, seq))
             })
         })

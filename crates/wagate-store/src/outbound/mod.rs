@@ -7,6 +7,7 @@ mod accept;
 mod claim;
 mod outcomes;
 mod queries;
+pub mod work_notices;
 
 pub use accept::{Accept, AcceptOutcome, Enqueuer, IdempotencyKey, NewOutbound};
 pub use claim::Claimed;
