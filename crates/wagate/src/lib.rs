@@ -129,6 +129,7 @@ where
         .map(|ttl| wagate_store::blobs::MediaLinks::new(&cipher, ttl));
     let committer = wagate_store::Committer::start(store.db().clone());
     let events = wagate_store::Events::new(committer.clone(), Arc::new(cipher.clone())).await?;
+    let event_notices = events.listen_to_other_nodes();
     let sweeper = wagate_store::history::RetentionSweeper::start(
         committer.clone(),
         config.history.retention_days,
@@ -225,6 +226,9 @@ where
     node.stop().await;
     dispatcher.stop().await;
     sweeper.stop().await;
+    if let Some(listener) = event_notices {
+        listener.abort();
+    }
     tracing::info!("wagate stopped");
     Ok(())
 }

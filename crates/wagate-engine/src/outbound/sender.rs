@@ -30,9 +30,6 @@ pub(crate) async fn run(engine: Weak<Engine>, key: SessionKey, wake: Arc<Notify>
     loop {
         let Some(e) = engine.upgrade() else { return };
         let outbox = e.outbox.clone();
-        if outbox.take_reload(&key) {
-            pacer = None;
-        }
         let client = e.client_of(&key).filter(|c| c.is_logged_in());
         drop(e);
         let nap = match client {
@@ -149,6 +146,14 @@ async fn drain_once(
             return Drained::Wait(IDLE_POLL);
         }
     };
+    // Settings changed through the API before any message in this batch
+    // was queued apply to all of it: the flag is raised before the change
+    // is answered, so it is up by the time the batch is claimed.
+    if outbox.take_reload(key)
+        && let Ok(overrides) = outbox.queue.policy(key).await
+    {
+        pacer.set_policy(outbox.settings.policy.with(&overrides));
+    }
     if pacer.pause_recorded != Some(false) {
         // Cleared once, not on every batch: a write per batch would compete
         // with the queue's own commits.

@@ -7,6 +7,7 @@
 //! code asks [`Db::backend`].
 
 mod direct;
+pub mod notices;
 mod query;
 mod row;
 mod value;

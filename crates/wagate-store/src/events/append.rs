@@ -10,6 +10,10 @@ use serde::Deserialize;
 use wagate_core::WebhookShape;
 use wagate_core::events::{EventKind, InboundMessage};
 
+/// The advisory lock that orders event commits across nodes ("wagate
+/// events" as bytes, so other users of advisory locks do not collide).
+const EVENT_ORDER_LOCK: i64 = 0x7761_6761_7465_7601;
+
 /// Writes one event and a delivery for every enabled endpoint of its
 /// tenant whose session and filter match, and whose payload shape takes
 /// the event (see [`WebhookShape::leaves_out`]). For use inside a direct
@@ -19,19 +23,34 @@ pub(crate) async fn append_in(
     e: &NewEvent,
     now: i64,
 ) -> Result<i64, sqlx::Error> {
-    let seq: i64 = query(
-        "INSERT INTO events (id, tenant_id, session_id, kind, data, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq",
-    )
-    .bind(e.id.as_str())
-    .bind(e.key.tenant.0)
-    .bind(e.key.session.as_str())
-    .bind(e.kind.as_str())
-    .bind(e.data.to_string())
-    .bind(now)
-    .fetch_one(&mut *link)
-    .await?
-    .try_get(0)?;
+    // Live streams read `seq > last`. With several nodes writing, a seq
+    // taken first could commit last and be skipped by a reader that saw
+    // the later one. On PostgreSQL the row is made under a lock held to
+    // the commit (taken in the same statement, before the seq is drawn),
+    // so seqs commit in order; one writer per node batches many events
+    // under one hold.
+    let insert = match link.backend() {
+        Backend::Sqlite => {
+            "INSERT INTO events (id, tenant_id, session_id, kind, data, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq"
+        }
+        Backend::Postgres => {
+            "INSERT INTO events (id, tenant_id, session_id, kind, data, created_at) \
+             SELECT $1, $2, $3, $4, $5, $6 FROM (SELECT pg_advisory_xact_lock($7)) AS ordered \
+             RETURNING seq"
+        }
+    };
+    let seq: i64 = query(insert)
+        .bind(e.id.as_str())
+        .bind(e.key.tenant.0)
+        .bind(e.key.session.as_str())
+        .bind(e.kind.as_str())
+        .bind(e.data.to_string())
+        .bind(now)
+        .bind(EVENT_ORDER_LOCK)
+        .fetch_one(&mut *link)
+        .await?
+        .try_get(0)?;
     let recorded_at = to_time(now);
     let mut deliveries = query(match link.backend() {
         Backend::Sqlite => {

@@ -52,6 +52,9 @@ pub struct StoredEvent {
     pub created_at: DateTime<Utc>,
 }
 
+/// The notification channel for committed events: the highest `seq`.
+const EVENTS_CHANNEL: &str = "wagate_events";
+
 /// The columns [`event_from_row`] reads.
 const EVENT_COLUMNS: &str = "seq, id, tenant_id, session_id, kind, data, created_at";
 
@@ -136,17 +139,38 @@ impl Events {
     }
 
     /// Tells watchers about events committed elsewhere (inside another
-    /// job, see [`append_in`]).
+    /// job, see [`append_in`]), and the other nodes too.
     pub fn published(&self, seqs: &[i64]) {
         if let Some(&max) = seqs.iter().max() {
-            self.latest.send_if_modified(|latest| {
-                let newer = max > *latest;
-                if newer {
-                    *latest = max;
-                }
-                newer
-            });
+            self.raise(max);
+            crate::db::notices::tell(self.committer.db(), EVENTS_CHANNEL, max.to_string());
         }
+    }
+
+    fn raise(&self, max: i64) {
+        self.latest.send_if_modified(|latest| {
+            let newer = max > *latest;
+            if newer {
+                *latest = max;
+            }
+            newer
+        });
+    }
+
+    /// Hears of events other nodes commit, so this node's live streams
+    /// and webhook dispatcher see them at once; `None` on SQLite, where
+    /// this process is the only writer.
+    pub fn listen_to_other_nodes(&self) -> Option<tokio::task::JoinHandle<()>> {
+        let events = self.clone();
+        crate::db::notices::listen(
+            self.committer.db(),
+            EVENTS_CHANNEL,
+            Arc::new(move |payload: &str| {
+                if let Ok(max) = payload.parse::<i64>() {
+                    events.raise(max);
+                }
+            }),
+        )
     }
 
     /// Events of a tenant (one session, or all) after `after_seq`, oldest

@@ -118,8 +118,13 @@ impl Outbound {
     /// Messages the session sent since `since_ms`, for the hourly cap.
     pub async fn sent_since(&self, key: &SessionKey, since_ms: i64) -> Result<Vec<i64>, CoreError> {
         query_scalar(
-            "SELECT sent_at FROM outbound_messages \
-             WHERE tenant_id = $1 AND session_id = $2 AND sent_at >= $3 ORDER BY sent_at",
+            // A message being sent counts from its claim: its `sent` may
+            // not be written yet when a sender reloads its counts, and
+            // leaving it out would let one more through a cap.
+            "SELECT COALESCE(sent_at, updated_at) AS at FROM outbound_messages \
+             WHERE tenant_id = $1 AND session_id = $2 \
+               AND (sent_at >= $3 OR (status = 'sending' AND sent_at IS NULL)) \
+             ORDER BY at",
         )
         .bind(key.tenant.0)
         .bind(key.session.as_str())

@@ -70,36 +70,11 @@ pub(crate) async fn announce<'a>(
 /// while the listener reconnects is caught by the engine's periodic look
 /// at the queue.
 pub fn listen(db: &Db, wake: Arc<dyn Fn(&SessionKey) + Send + Sync>) -> Option<JoinHandle<()>> {
-    let Db::Postgres(pool) = db else {
-        return None;
-    };
-    let pool = pool.clone();
-    Some(tokio::spawn(async move {
-        loop {
-            let mut listener = match sqlx::postgres::PgListener::connect_with(&pool).await {
-                Ok(listener) => listener,
-                Err(e) => {
-                    tracing::warn!("cannot listen for queued messages: {e}");
-                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-                    continue;
-                }
-            };
-            if let Err(e) = listener.listen(CHANNEL).await {
-                tracing::warn!("cannot listen for queued messages: {e}");
-                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-                continue;
-            }
-            loop {
-                match listener.recv().await {
-                    Ok(notice) => parse(notice.payload()).for_each(|key| wake(&key)),
-                    Err(e) => {
-                        tracing::warn!("listening for queued messages stopped: {e}");
-                        break;
-                    }
-                }
-            }
-        }
-    }))
+    crate::db::notices::listen(
+        db,
+        CHANNEL,
+        Arc::new(move |payload: &str| parse(payload).for_each(|key| wake(&key))),
+    )
 }
 
 #[cfg(test)]
