@@ -119,6 +119,17 @@ impl AppState {
     }
 }
 
+/// What a node without the `api` role serves: health, readiness and
+/// metrics, for whatever watches it; every other path is a 404.
+pub fn probes_router(state: AppState) -> Router {
+    Router::new()
+        .merge(health::router())
+        .merge(metrics::router())
+        .fallback(error::no_route)
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
 /// The whole HTTP surface. Unknown paths and methods, oversized bodies and
 /// malformed JSON all answer in the API's error shape.
 pub fn router(state: AppState) -> Router {

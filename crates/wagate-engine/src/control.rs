@@ -34,47 +34,66 @@ impl Engine {
 }
 
 impl Engine {
-    /// Makes sure this node holds `key`'s lease before a command that
-    /// writes the session's state; a session no node holds is taken.
-    async fn own(&self, key: &SessionKey) -> Result<(), CoreError> {
+    /// Makes sure this node holds `key`'s lease before a command; a
+    /// session no node holds is taken. False: another node runs it.
+    async fn own(&self, key: &SessionKey) -> Result<bool, CoreError> {
         if self.leases.trusted_epoch(key).is_some() {
-            return Ok(());
+            return Ok(true);
         }
-        match self.claim_session(key, false).await {
-            Ok(true) => Ok(()),
-            Ok(false) => Err(held_elsewhere(key)),
-            Err(e) => Err(CoreError::Internal(e.to_string())),
-        }
+        self.claim_session(key, false)
+            .await
+            .map_err(|e| CoreError::Internal(e.to_string()))
     }
-}
 
-/// A command for a session another node runs.
-fn held_elsewhere(key: &SessionKey) -> CoreError {
-    unavailable(&format!(
-        "session {} is running on another node of this gateway",
-        key.session
-    ))
-}
-
-fn unavailable(what: &str) -> CoreError {
-    CoreError::Unavailable(what.to_string())
-}
-
-#[async_trait]
-impl SessionControl for Engine {
-    async fn connect(&self, key: &SessionKey) -> Result<(), CoreError> {
-        if let Some(client) = self.client_of(key)
+    /// Carries `command` out for a session this node runs or can take;
+    /// `None` when another node runs it. Answers the pair code of
+    /// `pair_code`.
+    pub async fn carry_out(
+        &self,
+        key: &SessionKey,
+        command: &str,
+        argument: Option<&str>,
+    ) -> Result<Option<Option<String>>, CoreError> {
+        if command == "connect"
+            && let Some(client) = self.client_of(key)
             && client.is_logged_in()
         {
-            return Ok(());
+            return Ok(Some(None));
         }
-        if !self
-            .claim_session(key, false)
-            .await
-            .map_err(|e| CoreError::Internal(e.to_string()))?
-        {
-            return Err(held_elsewhere(key));
+        if !self.own(key).await? {
+            return Ok(None);
         }
+        let answer = match command {
+            "connect" => self.connect_here(key).await.map(|()| None)?,
+            "pair_code" => Some(self.pair_code_here(key, argument.unwrap_or("")).await?),
+            "logout" => {
+                self.unlink_and_stop(key).await;
+                self.forget_credentials(key, SessionStatus::LoggedOut).await;
+                self.leases.release(key).await;
+                None
+            }
+            "remove" => {
+                self.unlink_and_stop(key).await;
+                self.leases.release(key).await;
+                wagate_store::WaStateBackend::delete_all(
+                    self.committer.db(),
+                    key.tenant,
+                    &key.session,
+                )
+                .await
+                .map_err(|e| CoreError::Internal(e.to_string()))?;
+                None
+            }
+            other => {
+                return Err(CoreError::Internal(format!(
+                    "unknown session command {other}"
+                )));
+            }
+        };
+        Ok(Some(answer))
+    }
+
+    async fn connect_here(&self, key: &SessionKey) -> Result<(), CoreError> {
         self.start(key.clone())
             .await
             .map_err(|e| CoreError::Internal(e.to_string()))?;
@@ -83,9 +102,9 @@ impl SessionControl for Engine {
         Ok(())
     }
 
-    async fn pair_code(&self, key: &SessionKey, phone: &str) -> Result<String, CoreError> {
+    async fn pair_code_here(&self, key: &SessionKey, phone: &str) -> Result<String, CoreError> {
         if self.client_of(key).is_none() {
-            self.connect(key).await?;
+            self.connect_here(key).await?;
         }
         let client = wait_for_client(self, key)
             .await
@@ -111,21 +130,43 @@ impl SessionControl for Engine {
         Ok(code)
     }
 
+    /// Here when this node runs (or can take) the session, otherwise on
+    /// the node that runs it.
+    async fn routed(
+        &self,
+        key: &SessionKey,
+        command: &str,
+        argument: Option<&str>,
+    ) -> Result<Option<String>, CoreError> {
+        match self.carry_out(key, command, argument).await? {
+            Some(answer) => Ok(answer),
+            None => self.remote.ask(key, command, argument).await,
+        }
+    }
+}
+
+fn unavailable(what: &str) -> CoreError {
+    CoreError::Unavailable(what.to_string())
+}
+
+#[async_trait]
+impl SessionControl for Engine {
+    async fn connect(&self, key: &SessionKey) -> Result<(), CoreError> {
+        self.routed(key, "connect", None).await.map(drop)
+    }
+
+    async fn pair_code(&self, key: &SessionKey, phone: &str) -> Result<String, CoreError> {
+        self.routed(key, "pair_code", Some(phone))
+            .await?
+            .ok_or_else(|| CoreError::Internal("a pair code answer without a code".into()))
+    }
+
     async fn logout(&self, key: &SessionKey) -> Result<(), CoreError> {
-        self.own(key).await?;
-        self.unlink_and_stop(key).await;
-        self.forget_credentials(key, SessionStatus::LoggedOut).await;
-        self.leases.release(key).await;
-        Ok(())
+        self.routed(key, "logout", None).await.map(drop)
     }
 
     async fn remove(&self, key: &SessionKey) -> Result<(), CoreError> {
-        self.unlink_and_stop(key).await;
-        self.leases.release(key).await;
-        wagate_store::WaStateBackend::delete_all(self.committer.db(), key.tenant, &key.session)
-            .await
-            .map_err(|e| CoreError::Internal(e.to_string()))?;
-        Ok(())
+        self.routed(key, "remove", None).await.map(drop)
     }
 }
 

@@ -6,6 +6,7 @@
 //! A session runs on the node holding its lease (see [`ownership`]); every
 //! write the engine makes for it is fenced by that lease's epoch.
 
+mod commands;
 mod control;
 mod durable_inbound;
 mod events;
@@ -17,11 +18,13 @@ mod media_fetch;
 pub mod outbound;
 mod ownership;
 mod poll_votes;
+mod remote;
 mod state_writer;
 mod supervisor;
 
 pub use http::SharedHttpClient;
 pub use ownership::LeaseSettings;
+pub use remote::RemoteSessions;
 pub use wacore::net::HttpClient;
 
 use std::collections::HashMap;
@@ -78,6 +81,10 @@ pub struct Engine {
     sessions: Mutex<HashMap<SessionKey, supervisor::Running>>,
     /// The loop renewing leases and taking over orphaned sessions.
     keeper: Mutex<Option<lease_keeper::Keeper>>,
+    /// Carries out commands other nodes wrote for this node's sessions.
+    commands: Mutex<Option<commands::Commands>>,
+    /// Sends commands for sessions other nodes run.
+    remote: RemoteSessions,
 }
 
 impl Engine {
@@ -101,6 +108,7 @@ impl Engine {
             committer: outbox.queue.committer().clone(),
             cipher,
             writer: state_writer::StateWriter::start(Arc::new(store.clone()), leases.clone()),
+            remote: RemoteSessions::new(store.clone()),
             store,
             leases,
             metrics,
@@ -110,6 +118,7 @@ impl Engine {
             events,
             sessions: Mutex::new(HashMap::new()),
             keeper: Mutex::new(None),
+            commands: Mutex::new(None),
         })
     }
 
@@ -146,6 +155,8 @@ impl Engine {
         self.resume_sending().await?;
         let keeper = lease_keeper::Keeper::start(self.arc());
         *self.keeper.lock().unwrap_or_else(|p| p.into_inner()) = Some(keeper);
+        let commands = commands::Commands::start(&self.arc());
+        *self.commands.lock().unwrap_or_else(|p| p.into_inner()) = Some(commands);
         Ok(started)
     }
 
@@ -272,6 +283,14 @@ impl Engine {
         let keeper = self.keeper.lock().unwrap_or_else(|p| p.into_inner()).take();
         if let Some(keeper) = keeper {
             keeper.stop().await;
+        }
+        let commands = self
+            .commands
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(commands) = commands {
+            commands.stop();
         }
         let all: Vec<supervisor::Running> = self.running().drain().map(|(_, r)| r).collect();
         futures::future::join_all(all.into_iter().map(supervisor::Running::stop)).await;

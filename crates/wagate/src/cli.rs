@@ -27,7 +27,13 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the API and the session engine until SIGINT or SIGTERM.
-    Serve,
+    Serve {
+        /// What this node does: any of api, engine, sender, webhooks
+        /// (engine and sender together), comma-separated; all by default
+        /// (or $WAGATE_ROLES).
+        #[arg(long)]
+        roles: Option<String>,
+    },
     /// Create or update the database schema, then exit.
     Migrate,
     /// Print the OpenAPI document (the committed openapi.json).
@@ -107,13 +113,22 @@ pub fn main() -> ExitCode {
         print!("{}", wagate_api::openapi::document_json());
         return ExitCode::SUCCESS;
     }
-    let config = match Config::load(cli.config.as_deref()) {
+    let mut config = match Config::load(cli.config.as_deref()) {
         Ok(config) => config,
         Err(err) => {
             eprintln!("wagate: configuration error: {err:#}");
             return ExitCode::from(2);
         }
     };
+    if let Command::Serve { roles: Some(roles) } = &cli.command {
+        match crate::config::Roles::parse(roles) {
+            Ok(roles) => config.cluster.roles = roles,
+            Err(err) => {
+                eprintln!("wagate: configuration error: --roles: {err}");
+                return ExitCode::from(2);
+            }
+        }
+    }
     let Some(runtime) = start_process("wagate", &config.log) else {
         return ExitCode::FAILURE;
     };
@@ -128,7 +143,7 @@ pub fn main() -> ExitCode {
 
 async fn execute(command: Command, config: Config) -> anyhow::Result<()> {
     match command {
-        Command::Serve => {
+        Command::Serve { .. } => {
             let listener = tokio::net::TcpListener::bind(config.listen)
                 .await
                 .with_context(|| format!("cannot listen on {}", config.listen))?;

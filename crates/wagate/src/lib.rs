@@ -148,15 +148,23 @@ where
         None => format!("http://{}", listener.local_addr()?),
     };
     // Registered before the engine starts: its leases name this node.
-    let node = node::Node::register(store.clone(), public_url.clone())
+    let roles = config.cluster.roles;
+    let sole_node = store.db().backend() == wagate_store::db::Backend::Sqlite;
+    if sole_node && roles != config::Roles::ALL {
+        anyhow::bail!(
+            "roles can be split only on PostgreSQL: on SQLite one node serves the database, \
+             so it must do everything (api, engine, sender, webhooks)"
+        );
+    }
+    let node = node::Node::register(store.clone(), public_url.clone(), roles.names())
         .await
         .context("cannot register this node")?;
     let leases = wagate_engine::LeaseSettings {
         node: node.id().into(),
         ttl: config.cluster.lease_ttl,
-        sole_node: store.db().backend() == wagate_store::db::Backend::Sqlite,
+        sole_node,
     };
-    let services = match build_engine(EngineContext {
+    let context = EngineContext {
         store: store.clone(),
         cipher,
         metrics: metrics.clone(),
@@ -171,14 +179,19 @@ where
         public_url: public_url.clone(),
         media_links: media_links.clone(),
         leases,
-    })
-    .await
-    {
-        Ok(services) => services,
-        Err(err) => {
-            node.abandon().await;
-            return Err(err.context("cannot start the session engine"));
+    };
+    let services = if roles.engine {
+        match build_engine(context).await {
+            Ok(services) => services,
+            Err(err) => {
+                node.abandon().await;
+                return Err(err.context("cannot start the session engine"));
+            }
         }
+    } else {
+        // Sessions run on the engine nodes; commands reach them there.
+        let remote = wagate_engine::RemoteSessions::new(store.clone());
+        Services::new(Arc::new(remote), async {})
     };
 
     let fetch_policy = wagate_net::AddressPolicy::from_allow_list(&config.sending.fetch_allow)?;
@@ -193,8 +206,14 @@ where
         default_policy: config.sending.policy.clone(),
         wake: services.wake.clone(),
     };
-    let dispatcher = dispatch::start(events.clone(), &config.webhooks)
-        .context("cannot start the webhook dispatcher")?;
+    let dispatcher = if roles.webhooks {
+        Some(
+            dispatch::start(events.clone(), &config.webhooks)
+                .context("cannot start the webhook dispatcher")?,
+        )
+    } else {
+        None
+    };
     let state = wagate_api::AppState::new(
         store.clone(),
         services.control.clone(),
@@ -217,14 +236,21 @@ where
         shutdown.await;
         streams.begin();
     };
-    axum::serve(listener, wagate_api::router(state))
+    let router = if roles.api {
+        wagate_api::router(state)
+    } else {
+        wagate_api::probes_router(state)
+    };
+    axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
         .await
         .context("HTTP server failed")?;
     tracing::info!("HTTP server drained; stopping the session engine");
     services.shutdown.await;
     node.stop().await;
-    dispatcher.stop().await;
+    if let Some(dispatcher) = dispatcher {
+        dispatcher.stop().await;
+    }
     sweeper.stop().await;
     if let Some(listener) = event_notices {
         listener.abort();

@@ -15,7 +15,7 @@ use wagate_store::domain::NewNode;
 /// three missed heartbeats.
 pub const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(10);
 
-/// What every node does today: one process serves the API, runs the
+/// What a node does unless told otherwise (`--roles`): serve the API, run
 /// sessions, sends the queue and delivers webhooks.
 pub const ROLES: [&str; 4] = ["api", "engine", "sender", "webhooks"];
 
@@ -63,13 +63,17 @@ pub struct Node {
 
 impl Node {
     /// Registers this process as a new node reached at `address`.
-    pub async fn register(store: Store, address: String) -> anyhow::Result<Registered> {
+    pub async fn register(
+        store: Store,
+        address: String,
+        roles: Vec<String>,
+    ) -> anyhow::Result<Registered> {
         let id = new_node_id();
         let node = NewNode {
             id: id.clone(),
             address,
             version: env!("CARGO_PKG_VERSION").to_string(),
-            roles: ROLES.map(String::from).to_vec(),
+            roles,
         };
         store.register_node(&node, Utc::now()).await?;
         tracing::info!(node = %id, "node registered");

@@ -6,6 +6,7 @@
 //! them where the SQL is the same.
 
 mod api_keys;
+pub mod commands;
 pub mod leases;
 mod nodes;
 mod orphans;

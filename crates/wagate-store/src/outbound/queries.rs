@@ -140,10 +140,18 @@ impl Outbound {
         key: &SessionKey,
         since_ms: i64,
     ) -> Result<Vec<i64>, CoreError> {
+        // Recipients of messages being sent count from the claim, as in
+        // `sent_since`: their contact row is written with the outcome.
         query_scalar(
-            "SELECT first_sent_at FROM session_contacts \
+            "SELECT first_sent_at AS at FROM session_contacts \
              WHERE tenant_id = $1 AND session_id = $2 AND first_sent_at >= $3 \
-             ORDER BY first_sent_at",
+             UNION ALL \
+             SELECT MIN(m.updated_at) AS at FROM outbound_messages m \
+             WHERE m.tenant_id = $1 AND m.session_id = $2 AND m.status = 'sending' \
+               AND NOT EXISTS (SELECT 1 FROM session_contacts c WHERE c.tenant_id = m.tenant_id \
+                   AND c.session_id = m.session_id AND c.recipient = m.recipient) \
+             GROUP BY m.recipient \
+             ORDER BY at",
         )
         .bind(key.tenant.0)
         .bind(key.session.as_str())

@@ -75,6 +75,7 @@ const SETTINGS: &[(&str, &str)] = &[
     ("jwt_refresh_ttl_s", "WAGATE_JWT_REFRESH_TTL_S"),
     ("default_tier", "WAGATE_DEFAULT_TIER"),
     ("lease_ttl_ms", "WAGATE_LEASE_TTL_MS"),
+    ("roles", "WAGATE_ROLES"),
 ];
 
 mod accounts;
@@ -86,7 +87,7 @@ mod sending;
 mod tiers;
 mod webhooks;
 pub use accounts::Accounts;
-pub use cluster::Cluster;
+pub use cluster::{Cluster, Roles};
 pub use history::History;
 pub use media::{Media, MediaStore};
 pub use sending::Sending;

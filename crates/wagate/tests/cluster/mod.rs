@@ -53,6 +53,16 @@ impl Cluster {
         count: usize,
         env: &[(&str, &str)],
     ) -> Cluster {
+        Cluster::start_each(sim, db, &vec![env; count]).await
+    }
+
+    /// Starts a node on `db` per entry of `envs`, each with its own
+    /// settings on top of pacing off.
+    pub async fn start_each(
+        sim: &wasim::Sim,
+        db: &TestDatabase,
+        envs: &[&[(&str, &str)]],
+    ) -> Cluster {
         let dir = tempfile::Builder::new()
             .prefix("wagate-cluster-")
             .tempdir()
@@ -64,12 +74,13 @@ impl Cluster {
             ("WAGATE_DATABASE_URL", db.url.as_str()),
             ("WAGATE_MASTER_KEY", MASTER_KEY),
         ]);
-        all.extend_from_slice(env);
         let http = reqwest::Client::new();
         let mut nodes = Vec::new();
         let mut apis = Vec::new();
-        for i in 0..count {
-            let mut node = Gateway::start(&dir, &format!("node{i}"), &sim.ws_url(), &all);
+        for (i, env) in envs.iter().enumerate() {
+            let mut env_i = all.clone();
+            env_i.extend_from_slice(env);
+            let mut node = Gateway::start(&dir, &format!("node{i}"), &sim.ws_url(), &env_i);
             node.ready(&http).await;
             apis.push(Api {
                 http: http.clone(),
@@ -78,7 +89,17 @@ impl Cluster {
             });
             nodes.push(Some(node));
         }
-        let listed = apis[0].get("/api/v1/admin/nodes").await;
+        // Any node with the API lists them all.
+        let mut listed = Value::Null;
+        for api in &apis {
+            let (status, body) = api
+                .call(reqwest::Method::GET, "/api/v1/admin/nodes", None)
+                .await;
+            if status == 200 {
+                listed = body;
+                break;
+            }
+        }
         let ids = apis
             .iter()
             .map(|api| {

@@ -1,0 +1,24 @@
+-- Commands for a session made on a node that does not run it (an API-only
+-- node, or another node holds the session's lease): the node running the
+-- session — or, when none does, any node that can take it — carries the
+-- command out and writes the answer, which the asking node waits for.
+CREATE TABLE session_commands (
+    id          BIGSERIAL PRIMARY KEY,
+    tenant_id   BIGINT NOT NULL,
+    session_id  TEXT NOT NULL,
+    -- connect, pair_code, logout, remove
+    command     TEXT NOT NULL,
+    -- The phone number of a pair_code.
+    argument    TEXT,
+    created_at  BIGINT NOT NULL,
+    -- The node carrying it out, and since when (milliseconds).
+    taken_by    TEXT,
+    taken_at    BIGINT,
+    -- Set once carried out: the answer (a pair code) or why it failed.
+    answered_at BIGINT,
+    answer      TEXT,
+    error_kind  TEXT,
+    error       TEXT
+);
+
+CREATE INDEX session_commands_open_idx ON session_commands (answered_at, id);
