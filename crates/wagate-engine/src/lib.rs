@@ -209,9 +209,8 @@ impl Engine {
     /// A session's sending settings changed: its sender, if it runs here,
     /// loads them again before it sends more.
     pub fn settings_changed(&self, key: &SessionKey) {
-        if self.leases.trusted_epoch(key).is_some() {
-            self.outbox.settings_changed(&self.me, key);
-        }
+        self.outbox.mark_reload(key);
+        self.wake_if_held(key);
     }
 
     /// New messages for a session, heard of from anywhere: only the node

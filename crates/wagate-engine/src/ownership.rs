@@ -157,8 +157,10 @@ impl Ownership {
     /// through within the trust window.
     pub async fn renew(&self) -> Vec<SessionKey> {
         let asked = Instant::now();
+        // Past a third of the TTL a late answer vouches for little: the
+        // next renewal is due, and the trust window is running out.
         let renewal = tokio::time::timeout(
-            self.settings.renew_every(),
+            self.settings.ttl / 3,
             self.store
                 .renew_leases(&self.settings.node, self.settings.ttl),
         )

@@ -101,13 +101,12 @@ impl Outbox {
     }
 
     /// The session's pacing settings changed: its sender loads them again
-    /// before it sends anything more.
-    pub(crate) fn settings_changed(&self, engine: &Weak<crate::Engine>, key: &SessionKey) {
+    /// before it sends anything more (the caller wakes it).
+    pub(crate) fn mark_reload(&self, key: &SessionKey) {
         self.reload
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(key.clone());
-        self.wake(engine, key);
     }
 
     /// Whether the sender of `key` must load its settings again.
