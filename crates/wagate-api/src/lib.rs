@@ -13,6 +13,7 @@ pub mod linking;
 pub mod media;
 pub mod messages;
 pub mod metrics;
+pub mod moves;
 pub mod nodes;
 pub mod openapi;
 pub mod profiles;
@@ -144,6 +145,7 @@ pub fn router(state: AppState) -> Router {
         .merge(accounts::router())
         .merge(limits::routes::router())
         .merge(nodes::router())
+        .merge(moves::router())
         .merge(webhooks::router())
         .merge(media::router())
         .merge(stream::router())

@@ -60,6 +60,7 @@ pub fn router() -> Router<AppState> {
         crate::limits::routes::update_tier,
         crate::limits::routes::tenant_usage,
         crate::nodes::list_nodes,
+        crate::moves::move_session,
         crate::webhooks::endpoints::create_endpoint,
         crate::webhooks::endpoints::create_session_endpoint,
         crate::webhooks::endpoints::list_endpoints,

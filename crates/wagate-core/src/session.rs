@@ -59,6 +59,10 @@ pub trait SessionControl: Send + Sync {
     async fn logout(&self, key: &SessionKey) -> Result<(), CoreError>;
     /// Stops the session's task and forgets its WhatsApp state.
     async fn remove(&self, key: &SessionKey) -> Result<(), CoreError>;
+    /// Moves the session to gateway node `node` (which must run sessions):
+    /// its node stops it, letting what it is sending finish, and hands it
+    /// over; `node` connects it.
+    async fn move_to(&self, key: &SessionKey, node: &str) -> Result<(), CoreError>;
 }
 
 /// One change to a session's recorded state.

@@ -43,7 +43,7 @@ async fn run(engine: Weak<Engine>, wake: Arc<Notify>) {
     loop {
         let Some(e) = engine.upgrade() else { return };
         let every = e.leases.settings.renew_every();
-        match e.store.open_commands(BATCH).await {
+        match e.store.open_commands(&e.leases.settings.node, BATCH).await {
             Ok(commands) => {
                 for command in commands {
                     take(&e, command).await;

@@ -84,6 +84,10 @@ impl Engine {
                 .map_err(|e| CoreError::Internal(e.to_string()))?;
                 None
             }
+            "move" => {
+                self.move_here(key, argument.unwrap_or("")).await?;
+                None
+            }
             other => {
                 return Err(CoreError::Internal(format!(
                     "unknown session command {other}"
@@ -91,6 +95,39 @@ impl Engine {
             }
         };
         Ok(Some(answer))
+    }
+
+    /// Hands a session this node holds to node `target`: lets what it is
+    /// sending finish (up to [`DRAIN`]), stops it, gives the lease up and
+    /// has `target` connect it. Should `target` not, the session runs here
+    /// again rather than nowhere.
+    async fn move_here(&self, key: &SessionKey, target: &str) -> Result<(), CoreError> {
+        if *target == *self.leases.settings.node {
+            if self.client_of(key).is_none() {
+                self.connect_here(key).await?;
+            }
+            return Ok(());
+        }
+        let deadline = tokio::time::Instant::now() + DRAIN;
+        while self.outbox.queue.in_flight(key).await? > 0 && tokio::time::Instant::now() < deadline
+        {
+            tokio::time::sleep(DRAIN_LOOK).await;
+        }
+        let running = self.running().remove(key);
+        if let Some(r) = running {
+            r.stop().await;
+        }
+        self.writer.flush().await;
+        self.leases.release(key).await;
+        let moved = self
+            .remote
+            .ask_node(key, "connect", None, Some(target))
+            .await;
+        if moved.is_err() && self.claim_session(key, false).await.unwrap_or(false) {
+            tracing::warn!(session = %key.session, target, "the move failed; the session runs here again");
+            self.connect_here(key).await?;
+        }
+        moved.map(drop)
     }
 
     async fn connect_here(&self, key: &SessionKey) -> Result<(), CoreError> {
@@ -145,6 +182,10 @@ impl Engine {
     }
 }
 
+/// How long a move waits for the messages being sent to be acked.
+const DRAIN: std::time::Duration = std::time::Duration::from_secs(5);
+const DRAIN_LOOK: std::time::Duration = std::time::Duration::from_millis(50);
+
 fn unavailable(what: &str) -> CoreError {
     CoreError::Unavailable(what.to_string())
 }
@@ -167,6 +208,10 @@ impl SessionControl for Engine {
 
     async fn remove(&self, key: &SessionKey) -> Result<(), CoreError> {
         self.routed(key, "remove", None).await.map(drop)
+    }
+
+    async fn move_to(&self, key: &SessionKey, node: &str) -> Result<(), CoreError> {
+        self.routed(key, "move", Some(node)).await.map(drop)
     }
 }
 

@@ -31,7 +31,21 @@ impl RemoteSessions {
         command: &str,
         argument: Option<&str>,
     ) -> Result<Option<String>, CoreError> {
-        let id = self.store.send_command(key, command, argument).await?;
+        self.ask_node(key, command, argument, None).await
+    }
+
+    /// [`RemoteSessions::ask`], carried out by `node` only when given.
+    pub async fn ask_node(
+        &self,
+        key: &SessionKey,
+        command: &str,
+        argument: Option<&str>,
+        node: Option<&str>,
+    ) -> Result<Option<String>, CoreError> {
+        let id = self
+            .store
+            .send_command(key, command, argument, node)
+            .await?;
         let deadline = tokio::time::Instant::now() + ANSWER_WITHIN;
         loop {
             if let Some(answer) = self.store.command_answer(id).await? {
@@ -68,5 +82,9 @@ impl SessionControl for RemoteSessions {
 
     async fn remove(&self, key: &SessionKey) -> Result<(), CoreError> {
         self.ask(key, "remove", None).await.map(drop)
+    }
+
+    async fn move_to(&self, key: &SessionKey, node: &str) -> Result<(), CoreError> {
+        self.ask(key, "move", Some(node)).await.map(drop)
     }
 }

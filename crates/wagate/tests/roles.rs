@@ -112,3 +112,48 @@ async fn an_api_only_node_reaches_sessions_on_an_engine_node() {
     assert_eq!(session["status"], "logged_out", "{session}");
     cluster.stop_all();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_moves_a_session_to_a_named_node_without_losing_a_message() {
+    let sim = wasim::Sim::start().await.unwrap();
+    let db = TestDatabase::create(TestBackend::Postgres).await;
+    let paced: &[(&str, &str)] = &[
+        ("WAGATE_SEND_MIN_INTERVAL_MS", "200"),
+        ("WAGATE_SEND_JITTER_PERCENT", "0"),
+    ];
+    let mut cluster = Cluster::start(&sim, &db, 2, paced).await;
+    let (api, from, to) = (
+        cluster.api(0),
+        cluster.ids[0].clone(),
+        cluster.ids[1].clone(),
+    );
+    api.link(&session_id(0), &session_phone(0)).await;
+    let placement = cluster.placement().await;
+    assert_eq!(placement[&session_id(0)], from);
+    let queued = cluster.queue_elsewhere(&placement, 10).await;
+
+    // Asked of the node that does not run it: the command travels.
+    let path = format!("/api/v1/sessions/{}/move", session_id(0));
+    let (status, moved) = cluster
+        .api(1)
+        .call(reqwest::Method::POST, &path, Some(json!({ "node": to })))
+        .await;
+    assert_eq!(status, 200, "{moved}");
+    assert_eq!(moved["node"], to.as_str(), "{moved}");
+    api.connected(&session_id(0)).await;
+    let (status, refused) = api
+        .call(
+            reqwest::Method::POST,
+            &path,
+            Some(json!({ "node": "node_nowhere" })),
+        )
+        .await;
+    assert_eq!(status, 400, "{refused}");
+
+    cluster.drained(&api, 1).await;
+    let copies = cluster::check_inboxes(&api, &queued).await;
+    println!("after the move, entries by copies: {copies:?}");
+    let stats = api.sim_get("/admin/stats").await;
+    assert_eq!(stats["overlappingLogins"], 0, "{stats}");
+    cluster.stop_all();
+}

@@ -6,10 +6,12 @@ CREATE TABLE session_commands (
     id          INTEGER PRIMARY KEY,
     tenant_id   INTEGER NOT NULL,
     session_id  TEXT NOT NULL,
-    -- connect, pair_code, logout, remove
+    -- connect, pair_code, logout, remove, move
     command     TEXT NOT NULL,
-    -- The phone number of a pair_code.
+    -- The phone number of a pair_code, the target node of a move.
     argument    TEXT,
+    -- Only this node may carry it out (the target of a move), if set.
+    for_node    TEXT,
     created_at  INTEGER NOT NULL,
     -- The node carrying it out, and since when (milliseconds).
     taken_by    TEXT,

@@ -15,7 +15,7 @@ pub const COMMANDS_CHANNEL: &str = "wagate_commands";
 pub struct SessionCommand {
     pub id: i64,
     pub key: SessionKey,
-    /// `connect`, `pair_code`, `logout` or `remove`.
+    /// `connect`, `pair_code`, `logout`, `remove` or `move`.
     pub command: String,
     pub argument: Option<String>,
 }
@@ -66,21 +66,24 @@ fn error_from(kind: &str, message: String) -> CoreError {
 impl Store {
     /// Records a command for `key` and tells every node (on PostgreSQL);
     /// returns its id, to wait for its answer.
+    /// `for_node`, when given, is the only node that may carry it out.
     pub async fn send_command(
         &self,
         key: &SessionKey,
         command: &str,
         argument: Option<&str>,
+        for_node: Option<&str>,
     ) -> Result<i64, CoreError> {
         let mut tx = self.db().begin().await.map_err(internal)?;
         let id: i64 = query(
-            "INSERT INTO session_commands (tenant_id, session_id, command, argument, created_at)
-             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            "INSERT INTO session_commands (tenant_id, session_id, command, argument, for_node, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )
         .bind(key.tenant.0)
         .bind(key.session.as_str())
         .bind(command)
         .bind(argument)
+        .bind(for_node)
         .bind(now_ms())
         .fetch_one(&mut tx)
         .await
@@ -98,16 +101,22 @@ impl Store {
         Ok(id)
     }
 
-    /// Commands nobody carries out: never taken, or taken by a node that
-    /// did not answer in time. Oldest first.
-    pub async fn open_commands(&self, limit: u32) -> Result<Vec<SessionCommand>, CoreError> {
+    /// Commands nobody carries out that `node` may: never taken, or taken
+    /// by a node that did not answer in time. Oldest first.
+    pub async fn open_commands(
+        &self,
+        node: &str,
+        limit: u32,
+    ) -> Result<Vec<SessionCommand>, CoreError> {
         let rows = query(
             "SELECT id, tenant_id, session_id, command, argument FROM session_commands
              WHERE answered_at IS NULL AND (taken_at IS NULL OR taken_at < $1)
+               AND (for_node IS NULL OR for_node = $3)
              ORDER BY id LIMIT $2",
         )
         .bind(now_ms() - TAKEN_FOR_MS)
         .bind(i64::from(limit))
+        .bind(node)
         .fetch_all(self.db())
         .await
         .map_err(internal)?;

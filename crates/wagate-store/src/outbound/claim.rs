@@ -182,6 +182,19 @@ impl Outbound {
         Ok(done.rows_affected())
     }
 
+    /// How many of the session's messages are being sent (claimed).
+    pub async fn in_flight(&self, key: &SessionKey) -> Result<i64, CoreError> {
+        query_scalar(
+            "SELECT COUNT(*) FROM outbound_messages \
+             WHERE tenant_id = $1 AND session_id = $2 AND status = 'sending'",
+        )
+        .bind(key.tenant.0)
+        .bind(key.session.as_str())
+        .fetch_one(self.db())
+        .await
+        .map_err(internal)
+    }
+
     /// Puts back the claimed rows of one session: a node calls this when
     /// it takes the session over under a new epoch, since the node that
     /// claimed them lost the session (and its claims with it).
