@@ -9,7 +9,6 @@
 mod gateway;
 
 use gateway::eventually;
-use serde_json::json;
 use std::time::{Duration, Instant};
 use wagate_store::testing::{TestBackend, TestDatabase};
 
@@ -107,32 +106,7 @@ async fn a_frozen_node_wakes_to_find_its_sessions_gone_and_writes_nothing() {
 
     // The sessions still work on their new node, Signal state intact.
     let to = cluster::contact_phone(0);
-    let body = json!({ "to": format!("+{to}"), "text": "after the freeze" });
-    let (status, sent) = other
-        .call(
-            reqwest::Method::POST,
-            &format!("/api/v1/sessions/{}/messages", session_id(0)),
-            Some(body),
-        )
-        .await;
-    assert_eq!(status, 202, "{sent}");
-    let id = sent["id"].as_str().unwrap().to_string();
-    eventually(
-        "the message after the freeze",
-        Duration::from_secs(30),
-        async || {
-            // 404 until the contact's first message reaches it.
-            let url = format!("{}/admin/contacts/{to}/inbox", other.sim);
-            let inbox: serde_json::Value =
-                other.http.get(url).send().await.ok()?.json().await.ok()?;
-            inbox
-                .as_array()?
-                .iter()
-                .any(|e| e["id"] == id.as_str())
-                .then_some(())
-        },
-    )
-    .await;
+    cluster::send_and_see(&other, &session_id(0), &to, "after the freeze").await;
     let mut cluster = cluster;
     cluster.stop_all();
 }

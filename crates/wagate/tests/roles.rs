@@ -8,14 +8,12 @@
 
 mod gateway;
 
-use gateway::eventually;
 use serde_json::json;
-use std::time::Duration;
 use wagate_store::testing::{TestBackend, TestDatabase};
 
 #[path = "cluster/mod.rs"]
 mod cluster;
-use cluster::{Cluster, contact_phone, session_id, session_phone};
+use cluster::{Cluster, contact_phone, send_and_see, session_id, session_phone};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_api_only_node_reaches_sessions_on_an_engine_node() {
@@ -75,32 +73,7 @@ async fn an_api_only_node_reaches_sessions_on_an_engine_node() {
     assert_eq!(code.len(), 8, "{answer}");
 
     // A message sent through the API-only node leaves from the engine node.
-    let to = contact_phone(0);
-    let body = json!({ "to": format!("+{to}"), "text": "from the api node" });
-    let (status, sent) = api
-        .call(
-            reqwest::Method::POST,
-            &format!("/api/v1/sessions/{}/messages", session_id(0)),
-            Some(body),
-        )
-        .await;
-    assert_eq!(status, 202, "{sent}");
-    let id = sent["id"].as_str().unwrap().to_string();
-    eventually(
-        "the message at the contact",
-        Duration::from_secs(30),
-        async || {
-            let url = format!("{}/admin/contacts/{to}/inbox", api.sim);
-            let inbox: serde_json::Value =
-                api.http.get(url).send().await.ok()?.json().await.ok()?;
-            inbox
-                .as_array()?
-                .iter()
-                .any(|e| e["id"] == id.as_str())
-                .then_some(())
-        },
-    )
-    .await;
+    send_and_see(&api, &session_id(0), &contact_phone(0), "from the api node").await;
 
     // Logging out through the API-only node unlinks the phone.
     let path = format!("/api/v1/sessions/{}/logout", session_id(0));

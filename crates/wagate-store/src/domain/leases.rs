@@ -78,6 +78,21 @@ fn lease_from_row(row: &Row) -> Result<Lease, sqlx::Error> {
     })
 }
 
+/// `sql` with `key`'s tenant and session as `$1` and `$2`, the holding
+/// node as `$3` and its epoch as `$4`.
+fn held_by(
+    sql: impl Into<std::borrow::Cow<'static, str>>,
+    key: &SessionKey,
+    node: &str,
+    epoch: i64,
+) -> crate::db::Query {
+    query(sql)
+        .bind(key.tenant.0)
+        .bind(key.session.as_str())
+        .bind(node)
+        .bind(epoch)
+}
+
 fn millis(ttl: Duration) -> i64 {
     i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX)
 }
@@ -150,30 +165,30 @@ impl Store {
         }
         let epoch = if ours && !steal { epoch } else { epoch + 1 };
         if !ours || steal {
-            query(
+            held_by(
                 "UPDATE sessions SET owner_node = $3, lease_epoch = $4
                  WHERE tenant_id = $1 AND session_id = $2",
+                key,
+                node,
+                epoch,
             )
-            .bind(key.tenant.0)
-            .bind(key.session.as_str())
-            .bind(node)
-            .bind(epoch)
             .execute(&mut tx)
             .await
             .map_err(internal)?;
         }
-        let lease = query(format!(
-            "INSERT INTO session_leases (tenant_id, session_id, owner_node, epoch, expires_at)
+        let lease = held_by(
+            format!(
+                "INSERT INTO session_leases (tenant_id, session_id, owner_node, epoch, expires_at)
              VALUES ($1, $2, $3, $4, {now} + $5)
              ON CONFLICT (tenant_id, session_id) DO UPDATE
                SET owner_node = excluded.owner_node, epoch = excluded.epoch,
                    expires_at = excluded.expires_at
              RETURNING tenant_id, session_id, epoch, expires_at"
-        ))
-        .bind(key.tenant.0)
-        .bind(key.session.as_str())
-        .bind(node)
-        .bind(epoch)
+            ),
+            key,
+            node,
+            epoch,
+        )
         .bind(millis(ttl))
         .fetch_one(&mut tx)
         .await
@@ -213,25 +228,23 @@ impl Store {
         epoch: i64,
     ) -> Result<bool, CoreError> {
         let mut tx = self.db().begin_write().await.map_err(internal)?;
-        let done = query(
+        let done = held_by(
             "UPDATE sessions SET owner_node = NULL
              WHERE tenant_id = $1 AND session_id = $2 AND owner_node = $3 AND lease_epoch = $4",
+            key,
+            node,
+            epoch,
         )
-        .bind(key.tenant.0)
-        .bind(key.session.as_str())
-        .bind(node)
-        .bind(epoch)
         .execute(&mut tx)
         .await
         .map_err(internal)?;
-        query(
+        held_by(
             "DELETE FROM session_leases
              WHERE tenant_id = $1 AND session_id = $2 AND owner_node = $3 AND epoch = $4",
+            key,
+            node,
+            epoch,
         )
-        .bind(key.tenant.0)
-        .bind(key.session.as_str())
-        .bind(node)
-        .bind(epoch)
         .execute(&mut tx)
         .await
         .map_err(internal)?;
@@ -250,14 +263,15 @@ impl Store {
         epoch: i64,
     ) -> Result<bool, CoreError> {
         let now = db_now_ms(self.db().backend());
-        let done = query(format!(
-            "UPDATE session_leases SET expires_at = {now} - 1
+        let done = held_by(
+            format!(
+                "UPDATE session_leases SET expires_at = {now} - 1
              WHERE tenant_id = $1 AND session_id = $2 AND owner_node = $3 AND epoch = $4"
-        ))
-        .bind(key.tenant.0)
-        .bind(key.session.as_str())
-        .bind(node)
-        .bind(epoch)
+            ),
+            key,
+            node,
+            epoch,
+        )
         .execute(self.db())
         .await
         .map_err(internal)?;

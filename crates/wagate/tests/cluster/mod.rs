@@ -272,6 +272,28 @@ impl Cluster {
     }
 }
 
+/// Sends `text` from session `session` to contact `to` through `api` and
+/// waits until the contact shows it.
+pub async fn send_and_see(api: &Api, session: &str, to: &str, text: &str) {
+    let body = json!({ "to": format!("+{to}"), "text": text });
+    let path = format!("/api/v1/sessions/{session}/messages");
+    let (status, sent) = api.call(reqwest::Method::POST, &path, Some(body)).await;
+    assert_eq!(status, 202, "{sent}");
+    let id = sent["id"].as_str().unwrap().to_string();
+    let seen = until(Duration::from_secs(30), POLL, async || {
+        // 404 until the contact's first message reaches it.
+        let url = format!("{}/admin/contacts/{to}/inbox", api.sim);
+        let inbox: Value = api.http.get(url).send().await.ok()?.json().await.ok()?;
+        inbox
+            .as_array()?
+            .iter()
+            .any(|e| e["id"] == id.as_str())
+            .then_some(())
+    })
+    .await;
+    assert!(seen.is_some(), "{text:?} never reached {to}");
+}
+
 /// Connected again on a node other than `gone`, since `since`.
 pub fn back_elsewhere(session: &Value, gone: &str, since: chrono::DateTime<chrono::Utc>) -> bool {
     let node = session["node"].as_str().unwrap_or("");
