@@ -2,6 +2,9 @@
 //! that committed something others act on (a queued message, a new event)
 //! says so on a channel, and every node listening hears it once the
 //! transaction commits. SQLite has one node, which tells itself directly.
+//! A channel is shared by everything connected to the same database (other
+//! schemas, other deployments), so a payload is a hint to look, never a
+//! fact to act on unchecked.
 
 use super::Db;
 use std::sync::Arc;
@@ -49,6 +52,15 @@ pub fn listen(
             }
         }
     }))
+}
+
+/// Ends a listener when whatever holds it ends.
+pub struct AbortOnDrop(pub JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Sends `payload` on `channel` outside any transaction, without waiting

@@ -159,18 +159,32 @@ impl Events {
 
     /// Hears of events other nodes commit, so this node's live streams
     /// and webhook dispatcher see them at once; `None` on SQLite, where
-    /// this process is the only writer.
+    /// this process is the only writer. A notice only says "look": the
+    /// highest `seq` is read from the table, since a channel is shared by
+    /// everything on the database server's database (other schemas too)
+    /// and a number from elsewhere would move new streams past events.
     pub fn listen_to_other_nodes(&self) -> Option<tokio::task::JoinHandle<()>> {
-        let events = self.clone();
-        crate::db::notices::listen(
+        let rung = Arc::new(tokio::sync::Notify::new());
+        let ring = rung.clone();
+        let listener = crate::db::notices::listen(
             self.committer.db(),
             EVENTS_CHANNEL,
-            Arc::new(move |payload: &str| {
-                if let Ok(max) = payload.parse::<i64>() {
-                    events.raise(max);
+            Arc::new(move |_: &str| ring.notify_one()),
+        )?;
+        let events = self.clone();
+        Some(tokio::spawn(async move {
+            let _listener = crate::db::notices::AbortOnDrop(listener);
+            loop {
+                rung.notified().await;
+                let max = query_scalar::<i64>("SELECT COALESCE(MAX(seq), 0) FROM events")
+                    .fetch_one(events.committer.db())
+                    .await;
+                match max {
+                    Ok(max) => events.raise(max),
+                    Err(e) => tracing::warn!("cannot read the latest event: {e}"),
                 }
-            }),
-        )
+            }
+        }))
     }
 
     /// Events of a tenant (one session, or all) after `after_seq`, oldest
