@@ -45,6 +45,9 @@ struct Held {
     epoch: i64,
     /// When the ask that last vouched for this lease was sent.
     vouched: Instant,
+    /// When the database granted it: a renewal asked before then may not
+    /// have seen it, so it says nothing about it.
+    granted: Instant,
 }
 
 /// The leases this node holds, as far as it may trust them.
@@ -93,6 +96,7 @@ impl Ownership {
             Held {
                 epoch: lease.epoch,
                 vouched: asked,
+                granted: Instant::now(),
             },
         );
         Ok(Some((
@@ -173,8 +177,9 @@ impl Ownership {
                 let renewed: HashMap<&SessionKey, i64> =
                     leases.iter().map(|l| (&l.key, l.epoch)).collect();
                 for (key, h) in held.iter_mut() {
-                    // Taken after the renewal was asked: not its business.
-                    if h.vouched > asked {
+                    // Granted after the renewal was asked: the renewal may
+                    // not have seen it.
+                    if h.granted >= asked {
                         continue;
                     }
                     if renewed.get(key) == Some(&h.epoch) {
