@@ -64,6 +64,11 @@ async fn write_loop(records: Arc<dyn SessionRecords>, mut rx: mpsc::UnboundedRec
                 next = rx.try_recv().ok();
             }
         }
+        // In key order (stable, so each session's updates keep theirs):
+        // batches on several nodes lock rows in one order.
+        batch.sort_by(|a, b| {
+            (a.key.tenant.0, a.key.session.as_str()).cmp(&(b.key.tenant.0, b.key.session.as_str()))
+        });
         if !batch.is_empty()
             && let Err(e) = records.apply_updates(&batch).await
         {

@@ -281,8 +281,11 @@ impl Store {
 
 /// Checks, inside the transaction `on` is in, that `node` still holds
 /// `key`'s lease at `epoch`; a write made after a failed check must not
-/// commit. On PostgreSQL the session's row stays share-locked until the
-/// transaction ends, so no other node can take the lease in between.
+/// commit. On PostgreSQL the session's row stays key-share-locked until
+/// the transaction ends, so no other node can take the lease in between
+/// (a taking locks the row `FOR UPDATE`). Key share, not share: plain
+/// updates of the row (status, QR) do not wait for it, so a batch of them
+/// cannot deadlock with a batch of fenced writes.
 pub async fn holds_lease<'a>(
     on: impl Exec<'a>,
     backend: Backend,
@@ -292,7 +295,7 @@ pub async fn holds_lease<'a>(
 ) -> Result<bool, sqlx::Error> {
     let lock = match backend {
         Backend::Sqlite => "",
-        Backend::Postgres => " FOR SHARE",
+        Backend::Postgres => " FOR KEY SHARE",
     };
     let row = query(format!(
         "SELECT 1 FROM sessions
