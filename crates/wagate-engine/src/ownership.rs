@@ -194,19 +194,19 @@ impl Ownership {
         }
         // Alone on the database nobody else can take a session when the
         // database is slow, so slowness is no reason to stop it there.
-        if !self.settings.sole_node {
-            lost.extend(
-                held.iter()
-                    .filter(|(_, h)| h.vouched.elapsed() >= window)
-                    .map(|(k, _)| k.clone()),
-            );
-        }
-        lost.sort_by(|a, b| {
-            (a.tenant.0, a.session.as_str()).cmp(&(b.tenant.0, b.session.as_str()))
-        });
-        lost.dedup();
         for key in &lost {
             held.remove(key);
+        }
+        if !self.settings.sole_node {
+            let untrusted: Vec<SessionKey> = held
+                .iter()
+                .filter(|(_, h)| h.vouched.elapsed() >= window)
+                .map(|(k, _)| k.clone())
+                .collect();
+            for key in untrusted {
+                held.remove(&key);
+                lost.push(key);
+            }
         }
         lost
     }

@@ -297,14 +297,15 @@ pub async fn holds_lease<'a>(
         Backend::Sqlite => "",
         Backend::Postgres => " FOR KEY SHARE",
     };
-    let row = query(format!(
-        "SELECT 1 FROM sessions
-         WHERE tenant_id = $1 AND session_id = $2 AND owner_node = $3 AND lease_epoch = $4{lock}"
-    ))
-    .bind(key.tenant.0)
-    .bind(key.session.as_str())
-    .bind(node)
-    .bind(epoch)
+    let row = held_by(
+        format!(
+            "SELECT 1 FROM sessions
+             WHERE tenant_id = $1 AND session_id = $2 AND owner_node = $3 AND lease_epoch = $4{lock}"
+        ),
+        key,
+        node,
+        epoch,
+    )
     .fetch_optional(on)
     .await?;
     Ok(row.is_some())
